@@ -1,0 +1,293 @@
+"""A real Apache Kafka broker on 127.0.0.1, without Docker.
+
+One KRaft node in combined mode (broker + controller), run from the jars that
+``deploy/kafka/pom.xml`` resolves from Maven Central. The jars are cached (by
+default under ``~/.cache/oncoscrub/kafka-<version>``) so later starts need no
+network. Readiness is an admin request that succeeds, not an open port.
+
+Use it from Python (``with LocalKafka() as kafka: kafka.bootstrap``) or from
+the shell::
+
+    python -m deploy.localkafka            # start, create topics, wait for Ctrl-C
+    python -m deploy.localkafka --resolve  # only fetch the jars into the cache
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from worker.admin import LARGE_MESSAGE_BYTES
+
+POM = Path(__file__).with_name("kafka") / "pom.xml"
+
+
+
+def _product_topics() -> dict[str, dict[str, str]]:
+    from worker.admin import topic_specs
+    from worker.settings import Topics
+
+    return topic_specs(Topics())
+
+
+def kafka_version() -> str:
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text())
+    if not match:
+        raise RuntimeError(f"no kafka.version in {POM}")
+    return match.group(1)
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("ONCOSCRUB_KAFKA_CACHE")
+    base = Path(root) if root else Path.home() / ".cache" / "oncoscrub"
+    return base / f"kafka-{kafka_version()}"
+
+
+def resolve_jars(quiet: bool = True) -> Path:
+    """Return the directory holding the broker's runtime classpath, resolving it once."""
+    target = cache_dir()
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError("Maven (mvn) is needed once to fetch the Kafka jars; install it")
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    cmd = [
+        mvn,
+        "-B",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={staging}",
+    ]
+    if quiet:
+        cmd.insert(2, "-q")
+    subprocess.run(cmd, check=True)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    marker.write_text(kafka_version())
+    return target
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka.server.KafkaRaftServer
+logger.kafka.level = INFO
+"""
+
+
+@dataclass
+class LocalKafka:
+    """One Kafka node on loopback. ``start()`` returns once an admin request succeeds."""
+
+    port: int = 0
+    topics: dict[str, dict[str, str]] = field(default_factory=_product_topics)
+    partitions: int = 3
+    heap: str = "768m"
+    workdir: Path | None = None
+    startup_timeout: float = 120.0
+    bootstrap: str = ""
+    startup_seconds: float = 0.0
+    _proc: subprocess.Popen[bytes] | None = None
+    _owns_workdir: bool = False
+
+    def server_properties(self, data_dir: Path, port: int, controller_port: int) -> str:
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(data_dir / "logs"),
+            "num.partitions": str(self.partitions),
+            "auto.create.topics.enable": "false",
+            # A single node: without these, producers hang in InitProducerId.
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "5",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "5",
+            "group.initial.rebalance.delay.ms": "0",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "message.max.bytes": str(LARGE_MESSAGE_BYTES),
+            "replica.fetch.max.bytes": str(LARGE_MESSAGE_BYTES),
+        }
+        return "".join(f"{k}={v}\n" for k, v in props.items())
+
+    def start(self) -> LocalKafka:
+        began = time.monotonic()
+        jars = resolve_jars()
+        java = shutil.which("java")
+        if java is None:
+            raise RuntimeError("Java 17+ is needed to run the local Kafka broker")
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="oncoscrub-kafka-"))
+            self._owns_workdir = True
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        port = self.port or free_port()
+        controller_port = free_port()
+        config = self.workdir / "server.properties"
+        config.write_text(self.server_properties(self.workdir, port, controller_port))
+        log4j = self.workdir / "log4j2.properties"
+        log4j.write_text(_LOG4J2)
+        base = [
+            java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}",
+            f"-Dkafka.logs.dir={self.workdir / 'app-logs'}",
+            "-cp",
+            str(jars / "*"),
+        ]
+        subprocess.run(
+            [
+                *base,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                _cluster_id(),
+                "-c",
+                str(config),
+                "--ignore-formatted",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        log = (self.workdir / "broker.log").open("wb")
+        self._proc = subprocess.Popen(
+            [*base, "kafka.Kafka", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.bootstrap = f"127.0.0.1:{port}"
+        try:
+            asyncio.run(self._await_ready_and_create_topics())
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - began
+        return self
+
+    async def _await_ready_and_create_topics(self) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient
+        from aiokafka.errors import KafkaError
+
+        from worker.admin import ensure_topics
+
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"Kafka exited during start-up; see {self.log_path}")
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+            try:
+                await admin.start()
+                await admin.describe_cluster()
+                break
+            except (KafkaError, OSError):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"Kafka not ready after {self.startup_timeout}s") from None
+                await asyncio.sleep(0.3)
+            finally:
+                await admin.close()
+        if self.topics:
+            await ensure_topics(self.bootstrap, self.topics, self.partitions)
+
+    @property
+    def log_path(self) -> Path:
+        assert self.workdir is not None
+        return self.workdir / "broker.log"
+
+    def stop(self, timeout: float = 30.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._owns_workdir and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> LocalKafka:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=9092)
+    parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--resolve", action="store_true", help="only fetch the jars, then exit")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.resolve:
+        print(f"Kafka {kafka_version()} jars in {resolve_jars(quiet=False)}")
+        return 0
+    kafka = LocalKafka(port=args.port, partitions=args.partitions).start()
+    print(
+        f"Kafka {kafka_version()} ready on {kafka.bootstrap} "
+        f"in {kafka.startup_seconds:.1f}s (Ctrl-C stops it)",
+        flush=True,
+    )
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            time.sleep(1)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        kafka.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The audit event (topic ``claims.audit``): one per input record, written in the
+same Kafka transaction as the decision it records.
+
+It holds the full input so a past decision can be replayed. That makes the
+audit topic patient data: it is access-controlled and never logged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.base import SCHEMA_VERSION, Identifier, WireModel
+from schemas.decision import ReasonCode, RulePackRef
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Outcome(StrEnum):
+    SCRUBBED = "scrubbed"
+    NEEDS_REVIEW = "needs_review"
+    DEAD_LETTER = "dead_letter"
+
+
+class SourceRef(WireModel):
+    topic: str
+    partition: int
+    offset: int
+
+
+class AuditEvent(WireModel):
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    event_id: str  # "<topic>:<partition>:<offset>" of the input: unique and stable on retry
+    claim_id: Identifier | None
+    claim_version: int | None
+    source: SourceRef
+    input_sha256: Sha256
+    input_b64: str | None  # None when the input was too large: it is in the dead-letter topic
+    outcome: Outcome
+    output_topic: str
+    output_sha256: Sha256
+    reasons: tuple[ReasonCode, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    rule_pack: RulePackRef
+    engine_version: str
+    worker_id: str
+    decided_at: AwareDatetime

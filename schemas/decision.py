@@ -1,0 +1,119 @@
+"""What the scrubber decides: the scrubbed claim and the review request.
+
+Both carry the same explanation objects (findings and computed lines) so a
+coder sees the same reasons whichever topic a claim lands on.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from schemas.base import SCHEMA_VERSION, HcpcsCode, Identifier, Modifier, ShortText, WireModel
+from schemas.claim import SubmittedClaim
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # sends the claim to review
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Confidence(StrEnum):
+    """The spec's tags (section 0.1). NC findings never auto-correct or auto-deny."""
+
+    HIGH = "H"
+    MEDIUM = "M"
+    LOW = "L"
+    NEEDS_CONFIRMATION = "NC"
+
+
+class Citation(WireModel):
+    source: ShortText  # e.g. "S1" or "CMS NCCI PTP edits, I/OCE 27.1"
+    section: ShortText | None = None
+    url: Annotated[str, Field(max_length=500)] | None = None
+
+
+class Finding(WireModel):
+    rule_id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]{1,31}$")]
+    severity: Severity
+    message: ShortText
+    citations: tuple[Citation, ...] = ()
+    confidence: Confidence
+    line_numbers: tuple[int, ...] = ()
+    admin_ids: tuple[Identifier, ...] = ()
+    suggested_correction: ShortText | None = None
+
+
+class ComputedLine(WireModel):
+    """A code the engine derived from the MAR, with how it got there."""
+
+    code: HcpcsCode
+    units: Annotated[Decimal, Field(gt=0)]
+    modifiers: tuple[Modifier, ...] = ()
+    date_of_service: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    admin_ids: tuple[Identifier, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    minutes: int | None = None
+    reason: ShortText
+
+
+class RulePackRef(WireModel):
+    """Which rules decided: name, version and the content hash of the data."""
+
+    name: Identifier
+    version: Identifier
+    content_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class ReasonCode(StrEnum):
+    """Machine-readable reasons a claim did not go straight through."""
+
+    OVERSIZED = "oversized"
+    NOT_UTF8_JSON = "not_json"
+    NOT_AN_OBJECT = "not_an_object"
+    SCHEMA_INVALID = "schema_invalid"
+    ENGINE_ERROR = "engine_error"
+    FINDING = "finding"
+
+
+class ReviewReason(WireModel):
+    code: ReasonCode
+    message: ShortText
+    location: Annotated[str, Field(max_length=200)] | None = None
+    rule_id: str | None = None
+
+
+class ScrubbedClaim(WireModel):
+    """Topic ``claims.scrubbed``: the claim passed; findings are warnings or info only."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    claim_id: Identifier
+    claim_version: int
+    claim: SubmittedClaim
+    computed_lines: tuple[ComputedLine, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    rule_pack: RulePackRef
+    engine_version: str
+
+
+class ReviewRequest(WireModel):
+    """Topic ``claims.needs-review``: a person must look, and here is why.
+
+    ``claim`` is present when the input was a valid claim; otherwise
+    ``original_b64`` holds the submitted bytes so nothing is lost.
+    """
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    claim_id: Identifier | None
+    claim_version: int | None
+    reasons: Annotated[tuple[ReviewReason, ...], Field(min_length=1)]
+    claim: SubmittedClaim | None = None
+    original_b64: str | None = None
+    computed_lines: tuple[ComputedLine, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    rule_pack: RulePackRef
+    engine_version: str

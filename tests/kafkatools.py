@@ -1,0 +1,217 @@
+"""Helpers for tests and benchmarks that talk to a real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from worker.admin import ensure_topics, topic_specs
+from worker.settings import Topics
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def _start(consumer: AIOKafkaConsumer) -> None:
+    await consumer.start()
+    # aiokafka's group-less consumer re-raises CancelledError if it is stopped before
+    # its background task first ran; let that task start.
+    await asyncio.sleep(0)
+
+
+async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+
+
+async def create_topics(bootstrap: str, topics: Topics, partitions: int = 3) -> None:
+    await ensure_topics(bootstrap, topic_specs(topics), partitions)
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    items: Iterable[tuple[bytes | None, bytes]],
+    partition: int | None = None,
+) -> int:
+    """Publish (key, value) pairs as a billing platform would (idempotent, acks=all)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=10,
+        max_request_size=17 * 1024 * 1024, max_batch_size=1024 * 1024,
+    )
+    await producer.start()
+    sent = 0
+    try:
+        futures = []
+        for key, value in items:
+            futures.append(await producer.send(topic, value, key=key, partition=partition))
+            sent += 1
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return sent
+
+
+def claim_items(claims: Iterable[dict[str, Any]]) -> list[tuple[bytes | None, bytes]]:
+    return [(c["claim_id"].encode(), json.dumps(c).encode()) for c in claims]
+
+
+async def read_topic(
+    bootstrap: str, topic: str, isolation: str = "read_committed"
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Everything in the topic up to its current end (the LSO under read_committed)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+        isolation_level=isolation, auto_offset_reset="earliest",
+        max_partition_fetch_bytes=17 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
+    )
+    await _start(consumer)
+    try:
+        tps = await partitions_of(bootstrap, topic)
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        out: list[ConsumerRecord[bytes, bytes]] = []
+        pending = {tp for tp in tps if ends[tp] > 0}
+        while pending:
+            batches = await consumer.getmany(*pending, timeout_ms=500)
+            for recs in batches.values():
+                out.extend(recs)
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def end_offsets(bootstrap: str, topic: str, isolation: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level=isolation)
+    await _start(consumer)
+    try:
+        tps = await partitions_of(bootstrap, topic)
+        return {tp.partition: off for tp, off in (await consumer.end_offsets(tps)).items()}
+    finally:
+        await consumer.stop()
+
+
+@dataclass
+class Outputs:
+    scrubbed: list[ConsumerRecord[bytes, bytes]]
+    review: list[ConsumerRecord[bytes, bytes]]
+    dead_letter: list[ConsumerRecord[bytes, bytes]]
+    audit: list[ConsumerRecord[bytes, bytes]]
+
+    @property
+    def decisions(self) -> list[ConsumerRecord[bytes, bytes]]:
+        return [*self.scrubbed, *self.review, *self.dead_letter]
+
+
+async def read_outputs(bootstrap: str, topics: Topics, isolation: str = "read_committed") -> Outputs:
+    scrubbed, review, dead, audit = await asyncio.gather(
+        *(read_topic(bootstrap, t, isolation)
+          for t in (topics.scrubbed, topics.review, topics.dead_letter, topics.audit))
+    )
+    return Outputs(scrubbed, review, dead, audit)
+
+
+async def wait_for_decisions(
+    bootstrap: str, topics: Topics, expected: int, timeout: float = 180.0
+) -> Outputs:
+    """Poll (read_committed) until at least ``expected`` decisions are downstream."""
+    deadline = time.monotonic() + timeout
+    while True:
+        outputs = await read_outputs(bootstrap, topics)
+        if len(outputs.decisions) >= expected and len(outputs.audit) >= expected:
+            return outputs
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{len(outputs.decisions)} of {expected} decisions after {timeout}s"
+            )
+        await asyncio.sleep(0.5)
+
+
+class WorkerProcess:
+    """``oncoscrub worker`` as a real subprocess, so it can be killed with SIGKILL."""
+
+    def __init__(self, bootstrap: str, topics: Topics, worker_id: str, log_dir: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.worker_id = worker_id
+        self.log_path = log_dir / f"{worker_id}.log"
+        env = {
+            **os.environ,
+            **topics.env(),
+            "ONCOSCRUB_BOOTSTRAP_SERVERS": bootstrap,
+            "ONCOSCRUB_GROUP_ID": f"g-{topics.submitted}",
+            "ONCOSCRUB_WORKER_ID": worker_id,
+            "ONCOSCRUB_HEALTH_PORT": "0",
+            "ONCOSCRUB_LOG_DECISIONS": "false",
+            **(extra_env or {}),
+        }
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "worker.cli", "worker"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+        self._log.close()
+
+    def terminate(self, timeout: float = 60.0) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout)
+        self._log.close()
+        return code
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_lines(self) -> Sequence[str]:
+        return self.log_path.read_text(errors="replace").splitlines()
+
+
+class InProcessWorker:
+    """The claim processor on this event loop, for tests that need no kill -9."""
+
+    def __init__(self, bootstrap: str, topics: Topics, worker_id: str = "w-inproc",
+                 **overrides: Any) -> None:
+        from worker.eos import ClaimProcessor
+        from worker.settings import Settings
+
+        self.settings = Settings(
+            bootstrap_servers=bootstrap, topics=topics, group_id=f"g-{topics.submitted}",
+            worker_id=worker_id, **overrides,
+        )
+        self.processor = ClaimProcessor(self.settings)
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> InProcessWorker:
+        await self.processor.start()
+        self._task = asyncio.create_task(self.processor.run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.processor.stop()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 60)
+        await self.processor.close()

@@ -1,0 +1,47 @@
+"""Topic layout: which topics the worker needs and how they are configured."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from worker.settings import Topics
+
+# The submitted, dead-letter and audit topics accept messages larger than the
+# worker's claim limit, so that an oversized claim reaches the worker and is
+# dead-lettered whole with a reason, instead of being refused at the producer.
+LARGE_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+def topic_specs(topics: Topics) -> dict[str, dict[str, str]]:
+    large = {"max.message.bytes": str(LARGE_MESSAGE_BYTES)}
+    return {
+        topics.submitted: large,
+        topics.scrubbed: {},
+        topics.review: {},
+        topics.dead_letter: large,
+        # Audit partition N is written only by the owner of input partition N.
+        topics.audit: large,
+    }
+
+
+async def ensure_topics(
+    bootstrap: str, specs: dict[str, dict[str, str]], partitions: int, replication: int = 1
+) -> None:
+    """Create the topics that do not exist yet (same partition count for all)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(name, partitions, replication, topic_configs=cfg)
+            for name, cfg in specs.items()
+            if name not in existing
+        ]
+        if wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(wanted)
+    finally:
+        await admin.close()

@@ -1,0 +1,156 @@
+"""The worker application: FastStream hosts it, aiokafka transactions carry the hot path.
+
+FastStream gives the lifespan, the health routes and the AsyncAPI document. It
+cannot carry a Kafka transaction across a consume-process-produce cycle, so the
+exactly-once loop (``worker.eos.ClaimProcessor``) runs as a task inside the
+app's lifespan. The broker's publishers below document the topics; the hot path
+never writes through them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+
+from faststream.asgi import AsgiFastStream, AsgiResponse, HttpHandler, get
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from pydantic import BaseModel
+
+from rules import ENGINE_VERSION
+from schemas import AuditEvent, ReviewRequest, ScrubbedClaim, SubmittedClaim
+from worker.eos import ClaimProcessor
+from worker.logs import get_logger
+from worker.settings import Settings
+
+log = get_logger("worker.app")
+
+SHUTDOWN_GRACE_S = 30.0
+
+
+class WorkerApp:
+    """The app plus the processor task it runs, so the CLI can tell how it ended."""
+
+    def __init__(self, settings: Settings, on_fatal: Callable[[], None] | None = None) -> None:
+        self.settings = settings
+        self.processor = ClaimProcessor(settings)
+        self.failed = False
+        self._on_fatal = on_fatal
+        self._task: asyncio.Task[None] | None = None
+        self.broker = KafkaBroker(settings.bootstrap_servers, client_id="oncoscrub-docs")
+        self._document_topics()
+        self.asgi = AsgiFastStream(
+            self.broker,
+            asgi_routes=[
+                ("/health/live", self._live()),
+                ("/health/ready", self._ready()),
+                ("/metrics", self._metrics()),
+            ],
+            asyncapi_path="/docs/asyncapi",
+            after_startup=[self._start_processor],
+            on_shutdown=[self._stop_processor],
+            specification=AsyncAPI(
+                title="oncoscrub worker",
+                version=ENGINE_VERSION,
+                description="Oncology claim scrubber: exactly-once claim routing on Kafka.",
+            ),
+        )
+
+    def _document_topics(self) -> None:
+        t = self.settings.topics
+        channels: list[tuple[str, type[BaseModel], str]] = [
+            (t.submitted, SubmittedClaim, "Claims with their MAR, published by billing platforms."),
+            (t.scrubbed, ScrubbedClaim, "Claims that passed, with computed lines and findings."),
+            (t.review, ReviewRequest, "Claims a person must review, with the reasons."),
+            (t.audit, AuditEvent, "One event per decision, in the decision's transaction."),
+        ]
+        for topic, model, description in channels:
+            self.broker.publisher(topic, title=topic, description=description, schema=model)
+        self.broker.publisher(
+            t.dead_letter,
+            title=t.dead_letter,
+            description="Unreadable input, byte for byte; headers x-reason, x-reason-detail, "
+            "x-source (topic:partition:offset).",
+            schema=bytes,
+        )
+
+    async def _start_processor(self) -> None:
+        await self.processor.start()
+        self._task = asyncio.create_task(self.processor.run(), name="claim-processor")
+        self._task.add_done_callback(self._processor_done)
+
+    def _processor_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        self.failed = True
+        log.error("processor_failed", error=type(task.exception()).__name__)
+        if self._on_fatal is not None:
+            self._on_fatal()
+
+    async def _stop_processor(self) -> None:
+        self.processor.stop()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), SHUTDOWN_GRACE_S)
+        await self.processor.close()
+
+    def _live(self) -> HttpHandler:
+        @get(description="The processing loop is alive.")
+        async def live(scope: object) -> AsgiResponse:
+            alive = self._task is not None and not self._task.done()
+            return AsgiResponse(b"", 204 if alive else 503)
+
+        return live
+
+    def _ready(self) -> HttpHandler:
+        @get(description="The worker is consuming and the broker answers.")
+        async def ready(scope: object) -> AsgiResponse:
+            ok = self.processor.ready and await self.broker.ping(timeout=2.0)
+            body = {
+                "ready": ok,
+                "partitions": [tp.partition for tp in self.processor.owned_partitions],
+                "fenced": self.processor.stats.fenced,
+            }
+            return AsgiResponse(
+                json.dumps(body).encode(),
+                200 if ok else 503,
+                headers={"content-type": "application/json"},
+            )
+
+        return ready
+
+    def _metrics(self) -> HttpHandler:
+        @get(description="Prometheus text exposition of the processing counters.")
+        async def metrics(scope: object) -> AsgiResponse:
+            st = self.processor.stats
+            lines = [
+                "# TYPE oncoscrub_records_total counter",
+                f"oncoscrub_records_total {st.records}",
+                "# TYPE oncoscrub_batches_total counter",
+                f"oncoscrub_batches_total {st.batches}",
+                "# TYPE oncoscrub_transactions_aborted_total counter",
+                f"oncoscrub_transactions_aborted_total {st.aborted}",
+                "# TYPE oncoscrub_producer_fenced_total counter",
+                f"oncoscrub_producer_fenced_total {st.fenced}",
+                "# TYPE oncoscrub_decisions_total counter",
+                *(
+                    f'oncoscrub_decisions_total{{outcome="{k}"}} {v}'
+                    for k, v in sorted(st.outcomes.items())
+                ),
+            ]
+            if st.last_commit_monotonic is not None:
+                age = time.monotonic() - st.last_commit_monotonic
+                lines += [
+                    "# TYPE oncoscrub_seconds_since_commit gauge",
+                    f"oncoscrub_seconds_since_commit {age:.3f}",
+                ]
+            return AsgiResponse(
+                ("\n".join(lines) + "\n").encode(),
+                200,
+                headers={"content-type": "text/plain; version=0.0.4"},
+            )
+
+        return metrics
