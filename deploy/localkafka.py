@@ -37,7 +37,6 @@ from worker.admin import LARGE_MESSAGE_BYTES
 POM = Path(__file__).with_name("kafka") / "pom.xml"
 
 
-
 def _product_topics() -> dict[str, dict[str, str]]:
     from worker.admin import topic_specs
     from worker.settings import Topics

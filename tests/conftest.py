@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.kafkatools import create_topics
+from deploy.kafkatools import create_topics
 from worker.settings import Topics
 
 _KAFKA_IMAGE = "apache/kafka:4.1.1"

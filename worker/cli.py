@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 
 import typer
+import uvicorn
 
 from worker.logs import configure
+
+
+class _GracefulServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, so the process would
+    report death by signal; a worker that finished its work and left cleanly exits 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
@@ -17,8 +32,6 @@ def worker(
     health_port: int | None = typer.Option(None, help="Port of the health/metrics endpoints."),
 ) -> None:
     """Run the exactly-once claim worker until SIGTERM or Ctrl-C."""
-    import uvicorn
-
     from worker.app import WorkerApp
     from worker.settings import Settings
 
@@ -41,7 +54,7 @@ def worker(
         access_log=False,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _GracefulServer(config)
     asyncio.run(server.serve())
     if app.failed or not server.started:
         raise typer.Exit(1)

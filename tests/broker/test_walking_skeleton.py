@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from deploy.kafkatools import InProcessWorker, claim_items, produce, wait_for_decisions
 from schemas import AuditEvent, Outcome, ScrubbedClaim
 from schemas.examples import example_claim
-from tests.kafkatools import InProcessWorker, claim_items, produce, wait_for_decisions
 from worker.settings import Topics
 
 pytestmark = pytest.mark.broker
@@ -26,7 +26,12 @@ async def test_one_claim_gives_one_decision_and_one_audit_event(
     async with InProcessWorker(kafka_bootstrap, topics):
         out = await wait_for_decisions(kafka_bootstrap, topics, expected=1, timeout=60)
 
-    assert (len(out.scrubbed), len(out.review), len(out.dead_letter), len(out.audit)) == (1, 0, 0, 1)
+    assert (len(out.scrubbed), len(out.review), len(out.dead_letter), len(out.audit)) == (
+        1,
+        0,
+        0,
+        1,
+    )
     decision = out.scrubbed[0]
     assert decision.key == claim["claim_id"].encode()
     scrubbed = ScrubbedClaim.model_validate_json(decision.value)

@@ -1,4 +1,7 @@
-"""Helpers for tests and benchmarks that talk to a real broker."""
+"""Running the product against a real broker: publish claims, run workers, read topics back.
+
+Used by the demo, the tests and the benchmarks; nothing here is on the worker's hot path.
+"""
 
 from __future__ import annotations
 
@@ -52,8 +55,11 @@ async def produce(
 ) -> int:
     """Publish (key, value) pairs as a billing platform would (idempotent, acks=all)."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=10,
-        max_request_size=17 * 1024 * 1024, max_batch_size=1024 * 1024,
+        bootstrap_servers=bootstrap,
+        enable_idempotence=True,
+        linger_ms=10,
+        max_request_size=17 * 1024 * 1024,
+        max_batch_size=1024 * 1024,
     )
     await producer.start()
     sent = 0
@@ -77,9 +83,13 @@ async def read_topic(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Everything in the topic up to its current end (the LSO under read_committed)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-        isolation_level=isolation, auto_offset_reset="earliest",
-        max_partition_fetch_bytes=17 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level=isolation,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=17 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
     )
     await _start(consumer)
     try:
@@ -125,10 +135,14 @@ class Outputs:
         return [*self.scrubbed, *self.review, *self.dead_letter]
 
 
-async def read_outputs(bootstrap: str, topics: Topics, isolation: str = "read_committed") -> Outputs:
+async def read_outputs(
+    bootstrap: str, topics: Topics, isolation: str = "read_committed"
+) -> Outputs:
     scrubbed, review, dead, audit = await asyncio.gather(
-        *(read_topic(bootstrap, t, isolation)
-          for t in (topics.scrubbed, topics.review, topics.dead_letter, topics.audit))
+        *(
+            read_topic(bootstrap, t, isolation)
+            for t in (topics.scrubbed, topics.review, topics.dead_letter, topics.audit)
+        )
     )
     return Outputs(scrubbed, review, dead, audit)
 
@@ -143,17 +157,21 @@ async def wait_for_decisions(
         if len(outputs.decisions) >= expected and len(outputs.audit) >= expected:
             return outputs
         if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"{len(outputs.decisions)} of {expected} decisions after {timeout}s"
-            )
+            raise TimeoutError(f"{len(outputs.decisions)} of {expected} decisions after {timeout}s")
         await asyncio.sleep(0.5)
 
 
 class WorkerProcess:
     """``oncoscrub worker`` as a real subprocess, so it can be killed with SIGKILL."""
 
-    def __init__(self, bootstrap: str, topics: Topics, worker_id: str, log_dir: Path,
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Topics,
+        worker_id: str,
+        log_dir: Path,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.worker_id = worker_id
         self.log_path = log_dir / f"{worker_id}.log"
         env = {
@@ -169,7 +187,10 @@ class WorkerProcess:
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "worker.cli", "worker"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def kill(self) -> None:
@@ -193,14 +214,18 @@ class WorkerProcess:
 class InProcessWorker:
     """The claim processor on this event loop, for tests that need no kill -9."""
 
-    def __init__(self, bootstrap: str, topics: Topics, worker_id: str = "w-inproc",
-                 **overrides: Any) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Topics, worker_id: str = "w-inproc", **overrides: Any
+    ) -> None:
         from worker.eos import ClaimProcessor
         from worker.settings import Settings
 
         self.settings = Settings(
-            bootstrap_servers=bootstrap, topics=topics, group_id=f"g-{topics.submitted}",
-            worker_id=worker_id, **overrides,
+            bootstrap_servers=bootstrap,
+            topics=topics,
+            group_id=f"g-{topics.submitted}",
+            worker_id=worker_id,
+            **overrides,
         )
         self.processor = ClaimProcessor(self.settings)
         self._task: asyncio.Task[None] | None = None
@@ -215,3 +240,37 @@ class InProcessWorker:
         if self._task is not None:
             await asyncio.wait_for(self._task, 60)
         await self.processor.close()
+
+
+class OpenTransactionWatch:
+    """Sees whether a transaction is open on a topic: a partition whose high watermark
+    (read_uncommitted end) is past its last stable offset (read_committed end)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self._committed = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, isolation_level="read_committed"
+        )
+        self._uncommitted = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, isolation_level="read_uncommitted"
+        )
+        self._tps: list[TopicPartition] = []
+
+    async def __aenter__(self) -> OpenTransactionWatch:
+        await _start(self._committed)
+        await _start(self._uncommitted)
+        self._tps = await partitions_of(self.bootstrap, self.topic)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._committed.stop()
+        await self._uncommitted.stop()
+
+    async def open_transaction(self) -> bool:
+        lso = await self._committed.end_offsets(self._tps)
+        hw = await self._uncommitted.end_offsets(self._tps)
+        return any(hw[tp] > lso[tp] for tp in self._tps)
+
+    async def committed_end(self) -> int:
+        return sum((await self._committed.end_offsets(self._tps)).values())

@@ -1,0 +1,127 @@
+"""Exactly once across a kill -9 and across a rebalance, with real worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from deploy.kafkatools import (
+    OpenTransactionWatch,
+    Outputs,
+    WorkerProcess,
+    claim_items,
+    produce,
+    read_topic,
+    wait_for_decisions,
+)
+from schemas import AuditEvent
+from schemas.examples import example_claim
+from worker.settings import Topics
+
+pytestmark = pytest.mark.broker
+
+# Small batches mean many transactions, so a kill lands inside one.
+SMALL_BATCHES = {
+    "ONCOSCRUB_BATCH_MAX_RECORDS": "50",
+    "ONCOSCRUB_SESSION_TIMEOUT_MS": "6000",
+    "ONCOSCRUB_HEARTBEAT_INTERVAL_MS": "1000",
+}
+
+
+def assert_exactly_once(out: Outputs, claim_ids: list[str]) -> None:
+    decided = Counter(r.key.decode() for r in out.decisions if r.key is not None)
+    duplicated = {k: n for k, n in decided.items() if n > 1}
+    if duplicated:
+        ev = [AuditEvent.model_validate_json(r.value) for r in out.audit]
+        print(
+            "DUPS",
+            sorted(
+                (e.worker_id, e.source.partition, e.source.offset)
+                for e in ev
+                if e.claim_id in duplicated
+            )[:12],
+        )
+    assert not duplicated, f"{len(duplicated)} claims decided more than once"
+    assert set(decided) == set(claim_ids), "claims missing or unexpected downstream"
+    events = [AuditEvent.model_validate_json(r.value) for r in out.audit]
+    assert len(events) == len(claim_ids)
+    assert len({e.event_id for e in events}) == len(claim_ids)
+
+
+async def test_kill_9_mid_stream_then_restart_decides_every_claim_exactly_once(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    claims = [example_claim(n) for n in range(10_000)]
+    await produce(kafka_bootstrap, topics.submitted, claim_items(claims))
+    ids = [c["claim_id"] for c in claims]
+
+    kills = 0
+    async with OpenTransactionWatch(kafka_bootstrap, topics.audit) as watch:
+        # Kill while one of this worker's transactions is open: first wait for its own
+        # progress (a killed predecessor's transaction stays open until the next owner
+        # starts), then for an open transaction. Repeat so that several kills land.
+        for attempt in range(3):
+            before = await watch.committed_end()
+            worker = WorkerProcess(
+                kafka_bootstrap, topics, f"crash-{attempt}", tmp_path, SMALL_BATCHES
+            )
+            async with asyncio.timeout(120):
+                while not (await watch.committed_end() > before and await watch.open_transaction()):
+                    assert worker.alive(), "\n".join(worker.log_lines()[-20:])
+                    await asyncio.sleep(0.005)
+            worker.kill()
+            kills += 1
+
+    survivor = WorkerProcess(kafka_bootstrap, topics, "survivor", tmp_path, SMALL_BATCHES)
+    try:
+        out = await wait_for_decisions(kafka_bootstrap, topics, len(claims), timeout=300)
+    finally:
+        assert survivor.terminate() == 0
+
+    assert kills == 3
+    assert_exactly_once(out, ids)
+    # The uncommitted view holds records of the transactions the kills cut short.
+    raw = await read_topic(kafka_bootstrap, topics.audit, "read_uncommitted")
+    assert len(raw) > len(claims), "no aborted transaction was observed"
+    # No claim content reached any worker's log.
+    patient_refs = {c["patient_ref"] for c in claims}
+    for log in tmp_path.glob("*.log"):
+        text = log.read_text(errors="replace")
+        assert not any(ref in text for ref in patient_refs)
+        assert "paclitaxel" not in text
+
+
+async def test_a_worker_joining_and_leaving_under_load_loses_and_duplicates_nothing(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    claims = [example_claim(n) for n in range(20_000, 30_000)]
+    ids = [c["claim_id"] for c in claims]
+    items = claim_items(claims)
+
+    async def publish_steadily() -> None:
+        for start in range(0, len(items), 500):
+            await produce(kafka_bootstrap, topics.submitted, items[start : start + 500])
+            await asyncio.sleep(0.25)
+
+    first = WorkerProcess(kafka_bootstrap, topics, "first", tmp_path, SMALL_BATCHES)
+    publishing = asyncio.create_task(publish_steadily())
+    await asyncio.sleep(2)
+    second = WorkerProcess(kafka_bootstrap, topics, "second", tmp_path, SMALL_BATCHES)
+    # Let the second worker take partitions and commit work, then leave.
+    async with asyncio.timeout(120):
+        while not any('"batch_committed"' in line for line in second.log_lines()):
+            await asyncio.sleep(0.2)
+    assert second.terminate() == 0
+    await publishing
+    try:
+        out = await wait_for_decisions(kafka_bootstrap, topics, len(claims), timeout=300)
+    finally:
+        assert first.terminate() == 0
+
+    assert_exactly_once(out, ids)
+    workers = Counter(json.loads(r.value)["worker_id"] for r in out.audit)
+    assert set(workers) == {"first", "second"}

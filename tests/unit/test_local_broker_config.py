@@ -1,0 +1,24 @@
+"""The launcher's broker settings that exactly-once depends on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deploy.localkafka import LocalKafka, kafka_version
+
+
+def test_single_node_transaction_settings_are_present() -> None:
+    props = dict(
+        line.split("=", 1)
+        for line in LocalKafka().server_properties(Path("/data"), 9092, 9093).splitlines()
+    )
+    # Without these three, producers hang in InitProducerId on a one-node cluster.
+    assert props["transaction.state.log.replication.factor"] == "1"
+    assert props["transaction.state.log.min.isr"] == "1"
+    assert props["offsets.topic.replication.factor"] == "1"
+    assert props["process.roles"] == "broker,controller"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093"
+
+
+def test_the_kafka_version_comes_from_the_pom() -> None:
+    assert kafka_version().startswith("4.")

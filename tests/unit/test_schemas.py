@@ -1,0 +1,82 @@
+"""The wire contracts: what they accept, what they refuse, and that errors never echo input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from schemas import SubmittedClaim
+from schemas.errors import review_reasons
+from schemas.examples import example_claim
+from schemas.export import OUT_DIR, rendered
+
+SAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "samples"
+
+
+def test_exported_json_schema_files_are_current() -> None:
+    for filename, text in rendered().items():
+        assert (OUT_DIR / filename).read_text() == text, f"run `make schemas`: {filename} is stale"
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+@settings(max_examples=200)
+def test_every_example_claim_is_schema_valid(n: int) -> None:
+    claim = SubmittedClaim.model_validate_json(json.dumps(example_claim(n)))
+    assert 1 <= len(claim.administrations) <= 12
+    assert claim.claim_id == f"CLM-{n:08d}"
+
+
+def test_bundled_samples_are_valid_or_invalid_as_their_names_say() -> None:
+    valid = {"01-facility-chemo.json", "02-office-visit.json", "03-injection-only.json"}
+    for sample in SAMPLES.iterdir():
+        if sample.name in valid:
+            SubmittedClaim.model_validate_json(sample.read_bytes())
+        else:
+            with pytest.raises(ValidationError):
+                SubmittedClaim.model_validate_json(sample.read_bytes())
+
+
+def test_institutional_claim_needs_a_bill_type() -> None:
+    claim = example_claim(0)
+    claim["claim_type"], claim["bill_type"] = "institutional", None
+    with pytest.raises(ValidationError, match="bill_type"):
+        SubmittedClaim.model_validate(claim)
+
+
+def test_hold_outside_its_administration_is_refused() -> None:
+    claim = example_claim(3, administrations=1)
+    admin = claim["administrations"][0]
+    admin["holds"] = [{"start": "2020-01-01T00:00:00+00:00", "stop": "2020-01-01T00:05:00+00:00"}]
+    with pytest.raises(ValidationError, match="hold lies outside"):
+        SubmittedClaim.model_validate(claim)
+
+
+def test_mar_times_must_carry_a_utc_offset() -> None:
+    claim = example_claim(4, administrations=1)
+    claim["administrations"][0]["start"] = "2026-03-02T09:00:00"
+    with pytest.raises(ValidationError, match="timezone"):
+        SubmittedClaim.model_validate(claim)
+
+
+SECRET = "Doe^John 1962-04-01 MRN 998877"
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["patient_ref", "claim_type", "place_of_service", "statement_from", "diagnoses", "payer"],
+)
+def test_validation_reasons_never_echo_the_input(field: str) -> None:
+    claim = example_claim(5)
+    claim[field] = SECRET
+    claim[SECRET] = SECRET  # an unexpected field whose very name is patient data
+    with pytest.raises(ValidationError) as caught:
+        SubmittedClaim.model_validate_json(json.dumps(claim))
+    reasons = review_reasons(caught.value)
+    text = json.dumps([r.model_dump(mode="json") for r in reasons])
+    assert SECRET not in text and "998877" not in text
+    assert {r.location for r in reasons} >= {field, "<unexpected field>"}
