@@ -93,7 +93,12 @@ def free_port() -> int:
 
 
 def _cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # As Kafka's Uuid.randomUuid(): never starting with "-", which the storage
+    # tool's argument parser would take for an option.
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
 
 
 _LOG4J2 = """\
@@ -178,21 +183,11 @@ class LocalKafka:
             "-cp",
             str(jars / "*"),
         ]
-        subprocess.run(
-            [
-                *base,
-                "kafka.tools.StorageTool",
-                "format",
-                "-t",
-                _cluster_id(),
-                "-c",
-                str(config),
-                "--ignore-formatted",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        cmd = [*base, "kafka.tools.StorageTool", "format", "-t", _cluster_id()]
+        cmd += ["-c", str(config), "--ignore-formatted"]
+        formatted = subprocess.run(cmd, check=False, capture_output=True, text=True)
+        if formatted.returncode != 0:
+            raise RuntimeError(f"kafka-storage format failed: {formatted.stderr.strip()[-2000:]}")
         log = (self.workdir / "broker.log").open("wb")
         self._proc = subprocess.Popen(
             [*base, "kafka.Kafka", str(config)],

@@ -22,3 +22,11 @@ def test_single_node_transaction_settings_are_present() -> None:
 
 def test_the_kafka_version_comes_from_the_pom() -> None:
     assert kafka_version().startswith("4.")
+
+
+def test_cluster_ids_never_start_with_a_dash() -> None:
+    from deploy.localkafka import _cluster_id
+
+    ids = [_cluster_id() for _ in range(5000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+    assert len(set(ids)) == len(ids)
