@@ -17,9 +17,10 @@ from collections.abc import Iterator
 import pytest
 
 from deploy.kafkatools import create_topics
+from deploy.localkafka import kafka_version
 from worker.settings import Topics
 
-_KAFKA_IMAGE = "apache/kafka:4.1.1"
+_KAFKA_IMAGE = f"apache/kafka:{kafka_version()}"
 
 
 def _docker_answers() -> bool:

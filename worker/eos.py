@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -129,7 +129,12 @@ class ClaimProcessor:
                     # Fetched across a rebalance: positions may be stale, so read
                     # these again from the committed offsets.
                     self.stats.dropped_stale += sum(len(r) for r in batches.values())
-                    await self._rewind(set(batches))
+                    rewound = await self._rewind(set(batches))
+                    log.info(
+                        "stale_batch_dropped",
+                        first_offsets={str(tp.partition): r[0].offset for tp, r in batches.items()},
+                        committed={str(p): o for p, o in rewound.items()},
+                    )
                     continue
                 await asyncio.gather(*(self._process(tp, recs) for tp, recs in batches.items()))
 
@@ -157,18 +162,33 @@ class ClaimProcessor:
 
     # -- rebalance ------------------------------------------------------------------------
 
-    async def acquire(self, assigned: set[TopicPartition]) -> None:
+    @contextlib.asynccontextmanager
+    async def _rebalancing(self) -> AsyncIterator[None]:
+        # Counted on entry and on exit: a batch whose fetch began at any moment
+        # before a rebalance callback finished may come from positions that the
+        # callback has since corrected, and is dropped.
         async with self._lock:
             self._rebalances += 1
+            try:
+                yield
+            finally:
+                self._rebalances += 1
+
+    async def acquire(self, assigned: set[TopicPartition]) -> None:
+        async with self._rebalancing():
             fresh = [tp for tp in assigned if tp not in self._producers]
             opened = await asyncio.gather(*(self._open_producer(tp) for tp in fresh))
             self._producers.update(zip(fresh, opened, strict=True))
             # Starting the producers resolved any transaction a previous owner left
             # open, so the committed offsets read now are the stable ones.
-            await self._rewind(assigned)
-        log.info("partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
+            committed = await self._rewind(assigned)
+        log.info(
+            "partitions_assigned",
+            partitions=sorted(tp.partition for tp in assigned),
+            committed={str(p): o for p, o in sorted(committed.items())},
+        )
 
-    async def _rewind(self, tps: set[TopicPartition]) -> None:
+    async def _rewind(self, tps: set[TopicPartition]) -> dict[int, int | None]:
         """Position owned partitions on their committed offset (none yet: the beginning).
 
         The committed offset is the single truth of what is decided: it moves only in
@@ -176,17 +196,17 @@ class ClaimProcessor:
         the partition can write that transaction.
         """
         consumer = self._require_consumer()
-        owned = consumer.assignment()
-        for tp in tps & owned:
-            committed = await consumer.committed(tp)
+        positions: dict[int, int | None] = {}
+        for tp in tps & consumer.assignment():
+            committed = positions[tp.partition] = await consumer.committed(tp)
             if committed is None:
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, committed)
+        return positions
 
     async def release(self, revoked: set[TopicPartition]) -> None:
-        async with self._lock:
-            self._rebalances += 1
+        async with self._rebalancing():
             await self._close_producers([tp for tp in revoked if tp in self._producers])
         log.info("partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
 

@@ -30,3 +30,17 @@ def test_cluster_ids_never_start_with_a_dash() -> None:
     ids = [_cluster_id() for _ in range(5000)]
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_compose_broker_carries_the_single_node_transaction_settings() -> None:
+    import yaml
+
+    compose = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
+    )
+    env = compose["services"]["kafka"]["environment"]
+    assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == 1
+    assert env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == 1
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == 1
+    # The compose broker and the launcher run the same Kafka release.
+    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{kafka_version()}"
