@@ -119,9 +119,10 @@ class ClaimProcessor:
         s = self.settings
         while not self._stopping.is_set():
             seen = self._rebalances
-            batches = await consumer.getmany(
-                timeout_ms=s.poll_timeout_ms, max_records=s.batch_max_records
-            )
+            # getmany's limit is across partitions: scale it so each owned partition
+            # can fill a transaction of batch_max_records.
+            limit = s.batch_max_records * max(1, len(self._producers))
+            batches = await consumer.getmany(timeout_ms=s.poll_timeout_ms, max_records=limit)
             if not batches:
                 continue
             async with self._lock:
@@ -220,6 +221,7 @@ class ClaimProcessor:
             enable_idempotence=True,
             acks="all",
             linger_ms=s.linger_ms,
+            max_batch_size=s.producer_batch_bytes,
             max_request_size=s.max_request_bytes,
         )
         await producer.start()
@@ -235,15 +237,24 @@ class ClaimProcessor:
     # -- the hot path ---------------------------------------------------------------------
 
     async def _process(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
+        """Decide a partition's fetched records, ``batch_max_records`` per transaction."""
+        size = self.settings.batch_max_records
+        for start in range(0, len(records), size):
+            if not await self._process_transaction(tp, records[start : start + size]):
+                return  # the failed batch was rewound; what follows it is read again
+
+    async def _process_transaction(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
+    ) -> bool:
         producer = self._producers.get(tp)
         if producer is None:
             if tp not in self._require_consumer().assignment():
-                return  # revoked since the fetch: the new owner reads these again
+                return False  # revoked since the fetch: the new owner reads these again
             try:  # owned, but its producer was dropped after an error
                 producer = self._producers[tp] = await self._open_producer(tp)
             except KafkaError as exc:
                 await self._on_transient_error(tp, records, exc)
-                return
+                return False
         began = time.perf_counter()
         decided_at = datetime.now(UTC)
         decisions = [
@@ -261,13 +272,14 @@ class ClaimProcessor:
             await self._write_transaction(producer, tp, records, decisions)
         except ProducerFenced:
             await self._on_fenced(tp)
-            return
+            return False
         except KafkaError as exc:
             await self._on_transient_error(tp, records, exc)
-            return
+            return False
         committed = time.perf_counter()
         self._failures.pop(tp, None)
         self._account(tp, records, decisions, began, decided, committed)
+        return True
 
     async def _write_transaction(
         self,

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     worker_id: str = Field(default_factory=_default_worker_id)
 
     max_claim_bytes: int = Field(default=1_000_000, ge=1024)
-    batch_max_records: int = Field(default=500, ge=1, le=10_000)
+    batch_max_records: int = Field(default=500, ge=1, le=10_000)  # per partition and transaction
     poll_timeout_ms: int = Field(default=200, ge=1)
     fetch_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_partition_fetch_bytes: int = Field(default=17 * 1024 * 1024, ge=1024)
@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     session_timeout_ms: int = Field(default=10_000, ge=1000)
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     linger_ms: int = Field(default=5, ge=0)
+    # A decision and its audit event weigh ~10 KiB for a typical claim: aiokafka's
+    # 16 KiB default batch would send one produce request per claim or two.
+    producer_batch_bytes: int = Field(default=1024 * 1024, ge=16 * 1024)
     retry_backoff_initial_s: float = Field(default=0.2, gt=0)
     retry_backoff_max_s: float = Field(default=10.0, gt=0)
 
