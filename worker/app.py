@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import Callable
 
@@ -30,6 +31,9 @@ log = get_logger("worker.app")
 
 SHUTDOWN_GRACE_S = 30.0
 
+# FastStream's own lifecycle lines, through the standard library into the JSON handler.
+_faststream_log = logging.getLogger("oncoscrub.faststream")
+
 
 class WorkerApp:
     """The app plus the processor task it runs, so the CLI can tell how it ended."""
@@ -40,7 +44,9 @@ class WorkerApp:
         self.failed = False
         self._on_fatal = on_fatal
         self._task: asyncio.Task[None] | None = None
-        self.broker = KafkaBroker(settings.bootstrap_servers, client_id="oncoscrub-docs")
+        self.broker = KafkaBroker(
+            settings.bootstrap_servers, client_id="oncoscrub-docs", logger=_faststream_log
+        )
         self._document_topics()
         self.asgi = AsgiFastStream(
             self.broker,
@@ -50,6 +56,7 @@ class WorkerApp:
                 ("/metrics", self._metrics()),
             ],
             asyncapi_path="/docs/asyncapi",
+            logger=_faststream_log,
             after_startup=[self._start_processor],
             on_shutdown=[self._stop_processor],
             specification=AsyncAPI(
@@ -154,3 +161,16 @@ class WorkerApp:
             )
 
         return metrics
+
+
+def create_app() -> AsgiFastStream:
+    """For FastStream's CLI: ``faststream run worker.app:create_app --factory``.
+
+    ``oncoscrub worker`` is the supported entry point: it also exits non-zero when
+    the processing loop fails, so a supervisor restarts the worker.
+    """
+    from worker.logs import configure
+
+    settings = Settings()
+    configure(settings.log_level)
+    return WorkerApp(settings).asgi

@@ -33,21 +33,17 @@ SMALL_BATCHES = {
 
 
 def assert_exactly_once(out: Outputs, claim_ids: list[str]) -> None:
-    decided = Counter(r.key.decode() for r in out.decisions if r.key is not None)
-    duplicated = {k: n for k, n in decided.items() if n > 1}
-    if duplicated:
-        ev = [AuditEvent.model_validate_json(r.value) for r in out.audit]
-        print(
-            "DUPS",
-            sorted(
-                (e.worker_id, e.source.partition, e.source.offset)
-                for e in ev
-                if e.claim_id in duplicated
-            )[:12],
-        )
-    assert not duplicated, f"{len(duplicated)} claims decided more than once"
-    assert set(decided) == set(claim_ids), "claims missing or unexpected downstream"
     events = [AuditEvent.model_validate_json(r.value) for r in out.audit]
+    decided = Counter(r.key.decode() for r in out.decisions if r.key is not None)
+    duplicated = {k for k, n in decided.items() if n > 1}
+    # On failure, say which worker decided what from where: that is what finds the race.
+    where = sorted(
+        (e.worker_id, e.source.partition, e.source.offset)
+        for e in events
+        if e.claim_id in duplicated
+    )[:12]
+    assert not duplicated, f"{len(duplicated)} claims decided more than once: {where}"
+    assert set(decided) == set(claim_ids), "claims missing or unexpected downstream"
     assert len(events) == len(claim_ids)
     assert len({e.event_id for e in events}) == len(claim_ids)
 
@@ -87,10 +83,12 @@ async def test_kill_9_mid_stream_then_restart_decides_every_claim_exactly_once(
     # The uncommitted view holds records of the transactions the kills cut short.
     raw = await read_topic(kafka_bootstrap, topics.audit, "read_uncommitted")
     assert len(raw) > len(claims), "no aborted transaction was observed"
-    # No claim content reached any worker's log.
+    # Every log line is a JSON event, and no claim content reached any of them.
     patient_refs = {c["patient_ref"] for c in claims}
     for log in tmp_path.glob("*.log"):
         text = log.read_text(errors="replace")
+        events = [json.loads(line) for line in text.splitlines()]
+        assert any(e["event"] == "partitions_assigned" for e in events)
         assert not any(ref in text for ref in patient_refs)
         assert "paclitaxel" not in text
 
