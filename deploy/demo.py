@@ -16,6 +16,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -23,10 +24,14 @@ from rich.table import Table
 
 from deploy.kafkatools import Outputs, WorkerProcess, produce, wait_for_decisions
 from deploy.localkafka import LocalKafka, kafka_version
-from schemas import AuditEvent, ReviewRequest, ScrubbedClaim
+from schemas import AuditEvent, ComputedLine, ReviewRequest, ScrubbedClaim
 from worker.settings import Topics
 
 SAMPLES = Path(__file__).with_name("samples")
+
+
+def _codes(lines: Sequence[ComputedLine]) -> str:
+    return ", ".join(f"{line.code}x{line.units}" for line in lines) or "none"
 
 
 def _table(outputs: Outputs, names_by_offset: dict[tuple[int, int], str], topics: Topics) -> Table:
@@ -44,10 +49,12 @@ def _table(outputs: Outputs, names_by_offset: dict[tuple[int, int], str], topics
         record = decisions[event.output_sha256]
         if event.output_topic == topics.scrubbed:
             scrubbed = ScrubbedClaim.model_validate_json(record.value)
-            why = f"valid; {len(scrubbed.claim.administrations)} MAR entries, no error findings"
+            why = "codes from the MAR: " + _codes(scrubbed.computed_lines)
         elif event.output_topic == topics.review:
             review = ReviewRequest.model_validate_json(record.value)
-            why = "; ".join(f"{r.location or ''} {r.message}".strip() for r in review.reasons)
+            why = "; ".join(
+                f"{r.rule_id or r.location or ''} {r.message}".strip() for r in review.reasons
+            )
         else:
             why = ", ".join(event.reasons)
         table.add_row(name, event.claim_id or "-", event.output_topic, why)

@@ -4,6 +4,6 @@
 in behind it.
 """
 
-from rules.engine import ENGINE_VERSION, RULE_PACK, Assessment, assess
+from rules.engine import ENGINE_VERSION, Assessment, assess, rule_pack
 
-__all__ = ["ENGINE_VERSION", "RULE_PACK", "Assessment", "assess"]
+__all__ = ["ENGINE_VERSION", "Assessment", "assess", "rule_pack"]

@@ -10,21 +10,22 @@ import random
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-# name, HCPCS, dose, unit, route, minutes (None: injection), purpose
-_FORMULARY: list[tuple[str, str | None, str, str, str, int | None, str]] = [
-    ("ondansetron", "J2405", "8", "mg", "IV", 3, "TREATMENT"),
-    ("dexamethasone", "J1100", "12", "mg", "IV", 15, "TREATMENT"),
-    ("famotidine", "J3490", "20", "mg", "IV", 2, "TREATMENT"),
-    ("paclitaxel", "J9267", "300", "mg", "IV", 180, "TREATMENT"),
-    ("carboplatin", "J9045", "600", "mg", "IV", 30, "TREATMENT"),
-    ("oxaliplatin", "J9263", "150", "mg", "IV", 120, "TREATMENT"),
-    ("leucovorin", "J0640", "700", "mg", "IV", 120, "TREATMENT"),
-    ("gemcitabine", "J9201", "1000", "mg", "IV", 30, "TREATMENT"),
-    ("normal saline", "J7030", "1000", "mL", "IV", 60, "TREATMENT"),
-    ("iron sucrose", "J1756", "200", "mg", "IV", 30, "TREATMENT"),
-    ("leuprolide depot", "J9217", "7.5", "mg", "IM", None, "TREATMENT"),
-    ("denosumab", "J0897", "120", "mg", "SQ", None, "TREATMENT"),
-    ("normal saline flush", None, "10", "mL", "IV", 1, "FLUSH"),
+# name, HCPCS, dose, unit, route, minutes (None: injection), purpose, billed units
+# (units = dose / the HCPCS billing unit, so that a correct claim bills correctly)
+_FORMULARY: list[tuple[str, str | None, str, str, str, int | None, str, str]] = [
+    ("ondansetron", "J2405", "8", "mg", "IV", 3, "TREATMENT", "8"),
+    ("dexamethasone", "J1100", "12", "mg", "IV", 15, "TREATMENT", "12"),
+    ("diphenhydramine", "J1200", "50", "mg", "IV", 2, "TREATMENT", "1"),
+    ("paclitaxel", "J9267", "300", "mg", "IV", 180, "TREATMENT", "300"),
+    ("carboplatin", "J9045", "600", "mg", "IV", 30, "TREATMENT", "12"),
+    ("oxaliplatin", "J9263", "150", "mg", "IV", 120, "TREATMENT", "300"),
+    ("leucovorin", "J0640", "700", "mg", "IV", 120, "TREATMENT", "14"),
+    ("gemcitabine", "J9201", "1000", "mg", "IV", 30, "TREATMENT", "5"),
+    ("normal saline", "J7030", "1000", "mL", "IV", 60, "TREATMENT", "1"),
+    ("iron sucrose", "J1756", "200", "mg", "IV", 30, "TREATMENT", "200"),
+    ("leuprolide depot", "J9217", "7.5", "mg", "IM", None, "TREATMENT", "1"),
+    ("pegfilgrastim", "J2505", "6", "mg", "SQ", None, "TREATMENT", "1"),
+    ("normal saline flush", None, "10", "mL", "IV", 1, "FLUSH", "0"),
 ]
 
 _DIAGNOSES = [("Z51.11", "C50.911"), ("Z51.11", "C18.7"), ("Z51.11", "C34.90"), ("D50.0", "C61")]
@@ -32,7 +33,7 @@ _TZ = timezone(timedelta(hours=-5))
 
 
 def example_claim(n: int, administrations: int | None = None) -> dict[str, Any]:
-    """A schema-valid submitted claim as a JSON-ready dict."""
+    """A schema-valid submitted claim as a JSON-ready dict (at most 13 MAR entries)."""
     rnd = random.Random(n)
     count = administrations if administrations is not None else rnd.randint(1, 12)
     facility = rnd.random() < 0.6
@@ -41,8 +42,11 @@ def example_claim(n: int, administrations: int | None = None) -> dict[str, Any]:
     encounter = f"E{n}"
     admins: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
-    for i in range(count):
-        name, hcpcs, dose, unit, route, minutes, purpose = rnd.choice(_FORMULARY)
+    # Each drug at most once per claim, in a random order.
+    for i, (name, hcpcs, dose, unit, route, minutes, purpose, units) in enumerate(
+        rnd.sample(_FORMULARY, min(count, len(_FORMULARY)))
+    ):
+        technique = "INJECTION" if minutes is None else ("PUSH" if minutes <= 15 else "INFUSION")
         start = clock + timedelta(minutes=rnd.randint(1, 10))
         stop = start + timedelta(minutes=minutes) if minutes is not None else start
         clock = stop
@@ -55,9 +59,7 @@ def example_claim(n: int, administrations: int | None = None) -> dict[str, Any]:
                 "encounter_id": encounter,
                 "drug": drug,
                 "route": route,
-                "documented_technique": "INJECTION"
-                if minutes is None
-                else ("PUSH" if minutes <= 15 else "INFUSION"),
+                "documented_technique": "FLUSH" if purpose == "FLUSH" else technique,
                 "access_site_id": "port-1" if route == "IV" else None,
                 "start": start.isoformat(),
                 "stop": stop.isoformat(),
@@ -66,12 +68,12 @@ def example_claim(n: int, administrations: int | None = None) -> dict[str, Any]:
                 "indication_present": True,
             }
         )
-        if hcpcs:
+        if hcpcs and purpose == "TREATMENT":
             lines.append(
                 {
                     "line_number": len(lines) + 1,
                     "code": hcpcs,
-                    "units": "1",
+                    "units": units,
                     "revenue_code": "0636" if facility else None,
                     "date_of_service": day.isoformat(),
                 }

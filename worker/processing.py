@@ -15,7 +15,7 @@ from datetime import datetime
 from pydantic import TypeAdapter, ValidationError
 
 from rules import ENGINE_VERSION, Assessment, assess
-from rules.engine import RULE_PACK
+from rules.engine import rule_pack
 from schemas.audit import AuditEvent, Outcome, SourceRef
 from schemas.base import Identifier
 from schemas.claim import SubmittedClaim
@@ -163,7 +163,7 @@ def _decision_body(verdict: _Verdict, value: bytes, input_b64: str | None) -> by
             original_b64=None if verdict.claim is not None else input_b64,
             computed_lines=assessment.computed_lines if assessment else (),
             findings=assessment.findings if assessment else (),
-            rule_pack=RULE_PACK,
+            rule_pack=rule_pack(),
             engine_version=ENGINE_VERSION,
         )
         .model_dump_json()
@@ -213,7 +213,7 @@ def decide(
         output_sha256=_sha256(body),
         reasons=reason_codes,
         rule_ids=tuple(sorted({f.rule_id for f in findings})),
-        rule_pack=verdict.assessment.rule_pack if verdict.assessment else RULE_PACK,
+        rule_pack=verdict.assessment.rule_pack if verdict.assessment else rule_pack(),
         engine_version=ENGINE_VERSION,
         worker_id=ctx.worker_id,
         decided_at=decided_at,

@@ -103,3 +103,43 @@ def test_an_engine_failure_sends_the_claim_to_review_instead_of_stalling(
     assert d.outcome is Outcome.NEEDS_REVIEW and d.reasons == (ReasonCode.ENGINE_ERROR,)
     review = ReviewRequest.model_validate_json(d.decision.value)
     assert review.claim is not None and review.reasons[0].message.endswith("ZeroDivisionError")
+
+
+def test_computed_lines_ride_on_the_scrubbed_claim() -> None:
+    d = run(json.dumps(example_claim(14)).encode())
+    scrubbed = ScrubbedClaim.model_validate_json(d.decision.value)
+    assert d.outcome is Outcome.SCRUBBED
+    assert scrubbed.computed_lines, "the engine's lines travel with the claim"
+    assert all(line.rule_ids and line.reason for line in scrubbed.computed_lines)
+    assert (
+        scrubbed.rule_pack.content_sha256
+        == AuditEvent.model_validate_json(d.audit.value).rule_pack.content_sha256
+    )
+
+
+def test_an_error_finding_sends_the_claim_to_review_with_its_reasons() -> None:
+    claim = example_claim(15, administrations=1)
+    claim["administrations"][0]["drug"] = {
+        "name": "denosumab",
+        "hcpcs": "J0897",
+        "dose": "120",
+        "dose_unit": "mg",
+    }
+    claim["administrations"][0]["route"] = "SQ"
+    claim["administrations"][0]["documented_technique"] = "INJECTION"
+    claim["service_lines"] = [
+        {
+            "line_number": 1,
+            "code": "J0897",
+            "units": "120",
+            "date_of_service": claim["statement_from"],
+        }
+    ]
+    d = run(json.dumps(claim).encode())
+    assert d.outcome is Outcome.NEEDS_REVIEW and d.reasons == (ReasonCode.FINDING,)
+    review = ReviewRequest.model_validate_json(d.decision.value)
+    assert [r.rule_id for r in review.reasons] == ["ADM-U2"]
+    assert [line.code for line in review.computed_lines] == ["96372"]
+    assert review.claim is not None and review.original_b64 is None
+    audit = AuditEvent.model_validate_json(d.audit.value)
+    assert audit.rule_ids == ("ADM-U2",)

@@ -1,0 +1,98 @@
+"""Drug supply lines (spec 2.10 V13): units billed against the dose given. Pure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import ROUND_CEILING, Decimal
+
+from rules.reference import DrugCatalogue
+from rules.registry import rule
+from schemas.claim import Purpose, SubmittedClaim
+from schemas.decision import Finding
+
+# Dose units to a base unit per dimension; a pair that does not convert is not compared.
+_UNITS: dict[str, tuple[str, Decimal]] = {
+    "mg": ("mass", Decimal(1)),
+    "g": ("mass", Decimal(1000)),
+    "mcg": ("mass", Decimal("0.001")),
+    "ug": ("mass", Decimal("0.001")),
+    "ml": ("volume", Decimal(1)),
+    "cc": ("volume", Decimal(1)),
+    "l": ("volume", Decimal(1000)),
+    "units": ("units", Decimal(1)),
+    "unit": ("units", Decimal(1)),
+    "u": ("units", Decimal(1)),
+    "meq": ("meq", Decimal(1)),
+}
+
+
+def _plain(amount: Decimal) -> str:
+    return format(amount.normalize(), "f")
+
+
+def _in_base(amount: Decimal, unit: str) -> tuple[str, Decimal] | None:
+    known = _UNITS.get(unit.strip().lower())
+    return None if known is None else (known[0], amount * known[1])
+
+
+def expected_units(dose: Decimal, dose_unit: str, unit_amount: Decimal, unit: str) -> int | None:
+    """ceil(dose / billing unit), or None when the units do not convert."""
+    given, billed = _in_base(dose, dose_unit), _in_base(unit_amount, unit)
+    if given is None or billed is None or given[0] != billed[0]:
+        return None
+    return int((given[1] / billed[1]).to_integral_value(rounding=ROUND_CEILING))
+
+
+def check_supply(claim: SubmittedClaim, catalogue: DrugCatalogue) -> list[Finding]:
+    doses: dict[tuple[str, date], list[tuple[Decimal, str, str]]] = defaultdict(list)
+    for a in sorted(claim.administrations, key=lambda x: (x.start, x.admin_id)):
+        if a.purpose is not Purpose.TREATMENT:
+            continue
+        drug = catalogue.lookup(a.drug.hcpcs, a.drug.name, claim.payer.payer_id, a.start.date())
+        if drug is None or not drug.hcpcs or drug.unit_amount is None:
+            continue
+        doses[(drug.hcpcs, a.start.date())].append((a.drug.dose, a.drug.dose_unit, a.admin_id))
+    billed: dict[tuple[str, date], tuple[Decimal, list[int]]] = {}
+    for line in claim.service_lines:
+        units, numbers = billed.get((line.code, line.date_of_service), (Decimal(0), []))
+        billed[(line.code, line.date_of_service)] = (
+            units + line.units,
+            [*numbers, line.line_number],
+        )
+
+    findings: list[Finding] = []
+    for (hcpcs, on), given in sorted(doses.items()):
+        drug = catalogue.by_hcpcs[hcpcs]
+        assert drug.unit_amount is not None
+        dose_units = {d[1].strip().lower() for d in given}
+        total = sum((d[0] for d in given), Decimal(0))
+        admin_ids = [d[2] for d in given]
+        expected = (
+            expected_units(total, given[0][1], drug.unit_amount, drug.unit)
+            if len(dose_units) == 1
+            else None
+        )
+        if expected is None:
+            continue  # doses in units that do not convert: nothing to compare, no guess
+        submitted, line_numbers = billed.get((hcpcs, on), (Decimal(0), []))
+        if not line_numbers:
+            findings.append(
+                rule("ADM-S2").finding(
+                    f"{hcpcs} given on {on} ({_plain(total)} {given[0][1]}) has no line on "
+                    f"the claim; expected {expected} unit(s).",
+                    admin_ids,
+                )
+            )
+        elif submitted != expected:
+            findings.append(
+                rule("ADM-S1").finding(
+                    f"{hcpcs} on {on}: {_plain(submitted)} unit(s) billed, {_plain(total)} "
+                    f"{given[0][1]} given = {expected} unit(s) of {_plain(drug.unit_amount)} "
+                    f"{drug.unit}.",
+                    admin_ids,
+                    line_numbers,
+                    suggested_correction=f"{hcpcs} x {expected} on {on}",
+                )
+            )
+    return findings
