@@ -515,14 +515,24 @@ def _is_facility_billed(code: str) -> bool:
 
 
 def _guard_addons(c: Coding) -> None:
-    """Withhold add-ons whose allowed primaries are not on the same date (ADM-D3)."""
-    by_date: dict[str, set[str]] = {}
-    for line in c.lines:
-        by_date.setdefault(line.date_of_service, set()).add(line.code)
-    kept = []
-    for line in c.lines:
-        allowed = c.addon_primaries.get(line.code)
-        if allowed is not None and not allowed & by_date[line.date_of_service]:
+    """Withhold add-ons whose allowed primaries are not on the same date (ADM-D3).
+
+    Repeated until nothing changes: an add-on may lean on another add-on (96368 on
+    96366) that is itself withheld.
+    """
+    while True:
+        by_date: dict[str, set[str]] = {}
+        for line in c.lines:
+            by_date.setdefault(line.date_of_service, set()).add(line.code)
+        orphans = [
+            line for line in c.lines
+            if (allowed := c.addon_primaries.get(line.code)) is not None
+            and not allowed & by_date[line.date_of_service]
+        ]  # fmt: skip
+        if not orphans:
+            return
+        for line in orphans:
+            allowed = c.addon_primaries[line.code]
             c.findings.append(
                 rule("ADM-D3").finding(
                     f"{line.code} needs one of {', '.join(sorted(allowed))} on "
@@ -530,9 +540,7 @@ def _guard_addons(c: Coding) -> None:
                     line.admin_ids,
                 )
             )
-            continue
-        kept.append(line)
-    c.lines = kept
+        c.lines = [line for line in c.lines if line not in orphans]
 
 
 def code_events(

@@ -253,6 +253,15 @@ RULES: dict[str, Rule] = {
             ("S13", "S15", "S22"),
         ),
         Rule(
+            "ADM-E3",
+            "SQ infusion additional hours assume the 30-minute rule",
+            "Reports 96370 units with the more-than-30-minutes-past-the-hour rule.",
+            "The rule is assumed for 96370, not found in a source (spec 1.1).",
+            NC,
+            "1.1",
+            ("S65",),
+        ),
+        Rule(
             "ADM-E2",
             "Hydration needs at least 31 minutes",
             "Does not report hydration (initial or secondary) that ran less than 31 minutes.",

@@ -15,10 +15,16 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from deploy.kafkatools import create_topics
 from deploy.localkafka import kafka_version
 from worker.settings import Topics
+
+# CI explores the same examples every run, so a run is reproducible; locally each run
+# explores new ones (MAR_EXAMPLES=20000 for a long search).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 _KAFKA_IMAGE = f"apache/kafka:{kafka_version()}"
 

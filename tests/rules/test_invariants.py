@@ -3,6 +3,7 @@ thresholds moved by one minute."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,7 +97,11 @@ def _check(c: SubmittedClaim, result: Assessment) -> None:
 
 
 @given(mars(), st.randoms())
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("MAR_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 def test_invariants_hold_and_mar_order_does_not_matter(
     mar: tuple[str, list[dict[str, Any]]], rnd: Any
 ) -> None:

@@ -1,0 +1,109 @@
+"""The rule registry and the reference data the engine loads."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from rules import assess
+from rules.reference import (
+    DrugCatalogue,
+    Family,
+    load_addon_map,
+    load_catalogue,
+    parse_addon_map,
+    parse_drugs,
+    parse_overrides,
+)
+from rules.registry import RULES
+from rules.supply import expected_units
+from schemas.decision import Confidence, Severity
+from tests.rules.mar_builder import admin, claim, codes, rule_ids
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+SHARED_ADDONS = Path(__file__).resolve().parents[3] / "shared" / "data" / "addon_primary_map.csv"
+
+
+def test_every_rule_the_engine_names_is_registered_with_a_citation() -> None:
+    source = "".join(p.read_text() for p in RULES_DIR.glob("*.py"))
+    named = set(re.findall(r'"(ADM-[A-Z]\d+)"', source))
+    assert named <= set(RULES), named - set(RULES)
+    for r in RULES.values():
+        assert r.title and r.checks and r.why and r.section
+        assert r.citations[0].section == r.section
+
+
+def test_nc_rules_always_send_the_claim_to_review_and_never_correct() -> None:
+    for r in RULES.values():
+        f = r.finding("x", severity=Severity.INFO, suggested_correction="do this")
+        if r.confidence is Confidence.NEEDS_CONFIRMATION:
+            assert f.severity is Severity.ERROR and f.suggested_correction is None
+        else:
+            assert f.severity is Severity.INFO
+
+
+def test_catalogue_loads_the_shipped_table_with_the_spec_units() -> None:
+    catalogue = load_catalogue()
+    assert catalogue.by_hcpcs["J9201"].unit_amount == Decimal(200)
+    assert catalogue.by_hcpcs["J9263"].unit_amount == Decimal("0.5")
+    assert catalogue.by_hcpcs["J0640"].family is Family.THER  # leucovorin (4.1 rule 5)
+    assert catalogue.by_hcpcs["J9217"].hormonal
+    assert catalogue.by_hcpcs["J0897"].confidence is Confidence.NEEDS_CONFIRMATION
+
+
+def test_a_name_shared_by_two_codes_is_never_resolved_by_name() -> None:
+    header = "hcpcs,name,aliases,unit_amount,unit,family,hormonal,confidence,source\n"
+    by_hcpcs, by_name = parse_drugs(
+        header
+        + "J0001,drug a,shared,1,mg,THER,false,M,x\nJ0002,drug b,shared,1,mg,THER,false,M,x\n"
+    )
+    assert set(by_hcpcs) == {"J0001", "J0002"}
+    assert "shared" not in by_name and by_name["drug a"].hcpcs == "J0001"
+
+
+def test_unclassified_codes_are_looked_up_by_name() -> None:
+    found = load_catalogue().lookup("J3490", "Famotidine", "MEDICARE", date(2026, 3, 2))
+    assert found is not None and found.family is Family.THER
+
+
+def test_the_addon_map_is_the_cms_one_from_shared_data() -> None:
+    shipped = load_addon_map()
+    assert shipped == parse_addon_map(
+        "\n".join(
+            line for line in SHARED_ADDONS.read_text().splitlines()
+            if line.startswith(("table,", "map_addon_drug_admin,"))
+        )
+    )  # fmt: skip
+    assert shipped["96417"] == {"96413"}
+    assert "96413" in shipped["96366"]  # CMS allows 96366 with 96413
+
+
+def test_a_payer_override_reclassifies_and_settles_the_nc_review() -> None:
+    by_hcpcs, by_name = parse_drugs((RULES_DIR / "data" / "drugs.csv").read_text())
+    overrides = parse_overrides(
+        "payer_id,hcpcs,family,hormonal,effective_from,effective_through,policy_reference\n"
+        "ACME,J0897,CHEMO,false,2026-01-01,,ACME policy RX-12 (2026)\n"
+    )
+    catalogue = DrugCatalogue(by_hcpcs, by_name, overrides)
+    denosumab = admin("denosumab", "09:00", route="SQ", dose="120")
+    acme = assess(claim(denosumab, payer="ACME"), catalogue=catalogue)
+    assert codes(acme) == {"96401": 1} and "ADM-U2" not in rule_ids(acme)
+    other = assess(claim(denosumab, payer="OTHER"), catalogue=catalogue)
+    assert codes(other) == {"96372": 1} and "ADM-U2" in rule_ids(other)
+    earlier = admin("denosumab", "09:00", route="SQ", dose="120", day="2025-12-31")
+    before = assess(claim(earlier, payer="ACME", day="2025-12-31"), catalogue=catalogue)
+    assert codes(before) == {"96372": 1}  # the policy is not yet in force
+
+
+def test_unknown_drug_goes_to_review_and_is_never_guessed() -> None:
+    result = assess(claim(admin("mystery mab", "09:00", "10:00", hcpcs="J9999")))
+    assert codes(result) == {} and "ADM-U1" in rule_ids(result) and result.needs_review
+
+
+def test_supply_units_convert_doses() -> None:
+    assert expected_units(Decimal(1000), "mg", Decimal(200), "mg") == 5
+    assert expected_units(Decimal("1.5"), "g", Decimal(500), "mg") == 3
+    assert expected_units(Decimal(300), "mcg", Decimal(1), "mcg") == 300
+    assert expected_units(Decimal(10), "mg", Decimal(1000), "mL") is None
