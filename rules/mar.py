@@ -49,7 +49,9 @@ _FLUSH = DrugInfo(
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Compared by identity: one event is one administration, and field-by-field equality
+# made every membership test on the hot path compare whole events.
+@dataclass(frozen=True, slots=True, eq=False)
 class Event:
     admin_ids: tuple[str, ...]
     encounter_id: str

@@ -107,3 +107,9 @@ def test_supply_units_convert_doses() -> None:
     assert expected_units(Decimal("1.5"), "g", Decimal(500), "mg") == 3
     assert expected_units(Decimal(300), "mcg", Decimal(1), "mcg") == 300
     assert expected_units(Decimal(10), "mg", Decimal(1000), "mL") is None
+
+
+def test_the_rule_catalogue_document_is_current() -> None:
+    from rules.docs import DOC, render
+
+    assert DOC.read_text() == render(), "run `python -m rules.docs`"

@@ -1,0 +1,74 @@
+"""Render the rule catalogue (docs/rules.md) from the registry.
+
+    python -m rules.docs      # rewrite docs/rules.md
+
+A test fails while the file is stale, so the published catalogue is the code's.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rules.engine import RULE_PACK_VERSION
+from rules.registry import RULES
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+
+_CONFIDENCE = {
+    "H": "H — stated by CMS, a MAC or a CPT descriptor: may auto-correct or fail the claim",
+    "M": "M — reputable secondary source: suggests; errors go to review",
+    "L": "L — informational only",
+    "NC": "NC — needs confirmation: never decides, always sends the claim to review",
+}
+
+
+def render() -> str:
+    out = [
+        "# Rule catalogue",
+        "",
+        f"Rule pack `core` {RULE_PACK_VERSION}. Generated from `rules/registry.py` by "
+        "`python -m rules.docs`; do not edit by hand.",
+        "",
+        "Each rule's findings carry its id, a plain message, its citations (the coding "
+        "specification section and the sources it cites) and its confidence. A finding of "
+        "severity `error` sends the claim to `claims.needs-review`; every NC finding is an error.",
+        "",
+        "| id | rule | confidence |",
+        "|---|---|---|",
+        *(
+            f"| [{r.id}](#{r.id.lower()}) | {r.title} | {r.confidence.value} |"
+            for r in RULES.values()
+        ),
+        "",
+    ]
+    for r in RULES.values():
+        cites = "; ".join(
+            f"[{c.source}]({c.url})"
+            if c.url
+            else f"{c.source}" + (f" {c.section}" if c.section else "")
+            for c in r.citations
+        )
+        out += [
+            f"## {r.id}",
+            "",
+            f"**{r.title}**",
+            "",
+            f"- What it does: {r.checks}",
+            f"- Why: {r.why}",
+            f"- Confidence: {_CONFIDENCE[r.confidence.value]}",
+            f"- Default severity: {'error' if r.confidence.value == 'NC' else r.severity.value}",
+            f"- Sources: {cites}",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def main() -> int:
+    DOC.write_text(render())
+    print(DOC)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
