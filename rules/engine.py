@@ -77,5 +77,5 @@ def assess(
         addon_primaries=load_addon_map(),
         other_services=_other_services(claim, catalogue),
     )
-    all_findings = [*normalised.findings, *findings, *check_supply(claim, catalogue)]
+    all_findings = [*normalised.findings, *findings, *check_supply(claim, normalised.drugs)]
     return Assessment(tuple(lines), tuple(all_findings), rule_pack())

@@ -90,6 +90,7 @@ class Event:
 class Normalised:
     events: list[Event] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    drugs: dict[str, DrugInfo] = field(default_factory=dict)  # by admin id, as classified
 
 
 def _running(a: Administration) -> tuple[Interval, ...]:
@@ -175,6 +176,8 @@ def normalise(claim: SubmittedClaim, catalogue: DrugCatalogue) -> Normalised:
             singles.append((a, _FLUSH))
             continue
         drug = catalogue.lookup(a.drug.hcpcs, a.drug.name, claim.payer.payer_id, a.start.date())
+        if drug is not None:
+            out.drugs[a.admin_id] = drug
         if drug is None:
             out.findings.append(
                 rule("ADM-U1").finding(

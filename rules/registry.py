@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from schemas.decision import Citation, Confidence, Finding, Severity
 
@@ -65,16 +66,7 @@ class Rule:
 
     @property
     def citations(self) -> tuple[Citation, ...]:
-        spec = Citation(source="Oncology coding rules specification", section=self.section)
-        cited = tuple(
-            Citation(
-                source=s,
-                url=_SOURCES[s] if _SOURCES[s].startswith("http") else None,
-                section=None if _SOURCES[s].startswith("http") else _SOURCES[s],
-            )
-            for s in self.sources
-        )
-        return (spec, *cited)
+        return _citations(self)
 
     def finding(
         self,
@@ -96,6 +88,21 @@ class Rule:
             line_numbers=tuple(line_numbers),
             suggested_correction=None if nc else suggested_correction,
         )
+
+
+@cache
+def _citations(r: Rule) -> tuple[Citation, ...]:
+    # Built once per rule: findings are made on the hot path and citations never change.
+    spec = Citation(source="Oncology coding rules specification", section=r.section)
+    cited = tuple(
+        Citation(
+            source=s,
+            url=_SOURCES[s] if _SOURCES[s].startswith("http") else None,
+            section=None if _SOURCES[s].startswith("http") else _SOURCES[s],
+        )
+        for s in r.sources
+    )
+    return (spec, *cited)
 
 
 H, M, NC = Confidence.HIGH, Confidence.MEDIUM, Confidence.NEEDS_CONFIRMATION

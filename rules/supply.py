@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
-from rules.reference import DrugCatalogue
+from rules.reference import DrugInfo
 from rules.registry import rule
 from schemas.claim import Purpose, SubmittedClaim
 from schemas.decision import Finding
@@ -44,12 +45,13 @@ def expected_units(dose: Decimal, dose_unit: str, unit_amount: Decimal, unit: st
     return int((given[1] / billed[1]).to_integral_value(rounding=ROUND_CEILING))
 
 
-def check_supply(claim: SubmittedClaim, catalogue: DrugCatalogue) -> list[Finding]:
+def check_supply(claim: SubmittedClaim, drugs: Mapping[str, DrugInfo]) -> list[Finding]:
+    """``drugs``: each MAR entry's drug as normalisation classified it (by admin id)."""
     doses: dict[tuple[str, date], list[tuple[Decimal, str, str]]] = defaultdict(list)
     for a in sorted(claim.administrations, key=lambda x: (x.start, x.admin_id)):
         if a.purpose is not Purpose.TREATMENT:
             continue
-        drug = catalogue.lookup(a.drug.hcpcs, a.drug.name, claim.payer.payer_id, a.start.date())
+        drug = drugs.get(a.admin_id)
         if drug is None or not drug.hcpcs or drug.unit_amount is None:
             continue
         doses[(drug.hcpcs, a.start.date())].append((a.drug.dose, a.drug.dose_unit, a.admin_id))
@@ -63,7 +65,7 @@ def check_supply(claim: SubmittedClaim, catalogue: DrugCatalogue) -> list[Findin
 
     findings: list[Finding] = []
     for (hcpcs, on), given in sorted(doses.items()):
-        drug = catalogue.by_hcpcs[hcpcs]
+        drug = next(drugs[d[2]] for d in given)
         assert drug.unit_amount is not None
         dose_units = {d[1].strip().lower() for d in given}
         total = sum((d[0] for d in given), Decimal(0))
