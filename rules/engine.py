@@ -5,29 +5,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
 from rules.admin_codes import CodingOptions, code_events
 from rules.mar import normalise
-from rules.reference import (
-    DrugCatalogue,
-    data_sha256,
-    load_addon_map,
-    load_catalogue,
-    load_payer_options,
-)
+from rules.pack import RULE_PACK_VERSION, RulePack, current_pack
 from rules.supply import check_supply
 from schemas.claim import ClaimType, SubmittedClaim
 from schemas.decision import ComputedLine, Finding, RulePackRef, Severity
 
-ENGINE_VERSION = "0.2.0"
-RULE_PACK_VERSION = "2026.11.1"
+ENGINE_VERSION = "0.3.0"
+
+__all__ = ["ENGINE_VERSION", "RULE_PACK_VERSION", "Assessment", "assess", "rule_pack"]
 
 
-@cache
 def rule_pack() -> RulePackRef:
     """The pack in force: its version and the hash of its data, recorded in every decision."""
-    return RulePackRef(name="core", version=RULE_PACK_VERSION, content_sha256=data_sha256())
+    return current_pack().ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +34,8 @@ class Assessment:
         return any(f.severity is Severity.ERROR for f in self.findings)
 
 
-def options_for(payer_id: str) -> CodingOptions:
-    known = load_payer_options().get(payer_id)
+def options_for(pack: RulePack, payer_id: str) -> CodingOptions:
+    known = pack.payer_options.get(payer_id)
     if known is None:
         return CodingOptions()
     return CodingOptions(
@@ -52,30 +45,33 @@ def options_for(payer_id: str) -> CodingOptions:
     )
 
 
-def _other_services(claim: SubmittedClaim, catalogue: DrugCatalogue) -> dict[date, set[str]]:
+def _other_services(claim: SubmittedClaim, pack: RulePack) -> dict[date, set[str]]:
     """Submitted codes by date that are services, not drug supplies or port irrigation."""
     out: dict[date, set[str]] = defaultdict(set)
     for line in claim.service_lines:
-        if line.code not in catalogue.by_hcpcs and line.code != "96523":
+        if line.code not in pack.catalogue.by_hcpcs and line.code != "96523":
             out[line.date_of_service].add(line.code)
     return out
 
 
 def assess(
     claim: SubmittedClaim,
-    catalogue: DrugCatalogue | None = None,
+    pack: RulePack | None = None,
     options: CodingOptions | None = None,
 ) -> Assessment:
-    """Decide a schema-valid claim. Pure: the same claim always gives the same result."""
-    catalogue = catalogue or load_catalogue()
-    normalised = normalise(claim, catalogue)
+    """Decide a schema-valid claim with a rule pack (the current one by default).
+
+    Pure: the same claim and pack always give the same result.
+    """
+    pack = pack or current_pack()
+    normalised = normalise(claim, pack.catalogue)
     lines, findings = code_events(
         normalised.events,
         facility=claim.claim_type is ClaimType.INSTITUTIONAL,
         place_of_service=claim.place_of_service,
-        options=options or options_for(claim.payer.payer_id),
-        addon_primaries=load_addon_map(),
-        other_services=_other_services(claim, catalogue),
+        options=options or options_for(pack, claim.payer.payer_id),
+        addon_primaries=pack.addon_primaries,
+        other_services=_other_services(claim, pack),
     )
     all_findings = [*normalised.findings, *findings, *check_supply(claim, normalised.drugs)]
-    return Assessment(tuple(lines), tuple(all_findings), rule_pack())
+    return Assessment(tuple(lines), tuple(all_findings), pack.ref)

@@ -1,20 +1,16 @@
-"""Reference data: the drug catalogue, payer overrides and the CMS add-on map.
+"""Reference data: the drug catalogue, payer overrides and options, the CMS add-on map.
 
-Parsing is pure (text in, tables out); ``load_*`` read the files shipped in
-``rules/data`` once. The content hash of those files identifies the rule pack.
+Parsing only (text in, tables out). ``rules.pack`` assembles them into a rule pack.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 
 from schemas.decision import Confidence
 
@@ -182,34 +178,3 @@ def parse_payer_options(text: str) -> dict[str, PayerOptions]:
         )
         for row in _rows(text)
     }
-
-
-def _read(name: str) -> str:
-    return resources.files("rules").joinpath("data", name).read_text(encoding="utf-8")
-
-
-@cache
-def load_catalogue() -> DrugCatalogue:
-    by_hcpcs, by_name = parse_drugs(_read("drugs.csv"))
-    return DrugCatalogue(by_hcpcs, by_name, parse_overrides(_read("payer_drug_overrides.csv")))
-
-
-@cache
-def load_payer_options() -> dict[str, PayerOptions]:
-    return parse_payer_options(_read("payer_options.csv"))
-
-
-@cache
-def load_addon_map() -> dict[str, frozenset[str]]:
-    # Every drug-administration row is in force from the oldest quarter carried
-    # (2019-07-01) through 2036-03-31, so the union is the list for any date of service
-    # the engine sees; parse_addon_map(text, on) gives a dated view when that changes.
-    return parse_addon_map(_read("addon_primary_map.csv"))
-
-
-@cache
-def data_sha256() -> str:
-    digest = hashlib.sha256()
-    for name in DATA_FILES:
-        digest.update(name.encode() + b"\0" + _read(name).encode() + b"\0")
-    return digest.hexdigest()

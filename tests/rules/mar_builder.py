@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from rules import Assessment
-from rules.reference import load_catalogue
+from rules.pack import current_pack
 from schemas import SubmittedClaim
 
 DAY = "2026-03-02"
@@ -43,7 +43,7 @@ def admin(
 ) -> dict[str, Any]:
     """One MAR entry. ``stop="same"`` means stop == start (an injection or a short push)."""
     if hcpcs is None and purpose == "TREATMENT":
-        found = load_catalogue().by_name.get(drug)
+        found = current_pack().catalogue.by_name.get(drug)
         hcpcs = found.hcpcs if found and found.hcpcs else None
     entry: dict[str, Any] = {
         "admin_id": admin_id or f"{drug.split()[0]}-{start.replace(':', '')}",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from rules import Assessment, assess
 from rules.admin_codes import RANK_OF_CODE
-from rules.reference import load_addon_map
+from rules.pack import current_pack
 from schemas import SubmittedClaim
 from tests.rules.mar_builder import admin, claim, codes
 
@@ -79,7 +79,7 @@ def _check(c: SubmittedClaim, result: Assessment) -> None:
     # 96368 at most once per date (V3).
     assert all(n <= 1 for n in concurrent.values()), concurrent
     # No add-on without an allowed primary on its date (V1, CMS add-on map).
-    addons = load_addon_map()
+    addons = current_pack().addon_primaries
     for line in result.computed_lines:
         if line.code in addons:
             assert addons[line.code] & by_date[line.date_of_service], line.code

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from rules import assess
-from rules.reference import (
-    DrugCatalogue,
-    Family,
-    load_addon_map,
-    load_catalogue,
-    parse_addon_map,
-    parse_drugs,
-    parse_overrides,
-)
+from rules.pack import current_pack
+from rules.reference import DrugCatalogue, Family, parse_addon_map, parse_drugs, parse_overrides
 from rules.registry import RULES
 from rules.supply import expected_units
 from schemas.decision import Confidence, Severity
@@ -45,7 +39,7 @@ def test_nc_rules_always_send_the_claim_to_review_and_never_correct() -> None:
 
 
 def test_catalogue_loads_the_shipped_table_with_the_spec_units() -> None:
-    catalogue = load_catalogue()
+    catalogue = current_pack().catalogue
     assert catalogue.by_hcpcs["J9201"].unit_amount == Decimal(200)
     assert catalogue.by_hcpcs["J9263"].unit_amount == Decimal("0.5")
     assert catalogue.by_hcpcs["J0640"].family is Family.THER  # leucovorin (4.1 rule 5)
@@ -64,12 +58,12 @@ def test_a_name_shared_by_two_codes_is_never_resolved_by_name() -> None:
 
 
 def test_unclassified_codes_are_looked_up_by_name() -> None:
-    found = load_catalogue().lookup("J3490", "Famotidine", "MEDICARE", date(2026, 3, 2))
+    found = current_pack().catalogue.lookup("J3490", "Famotidine", "MEDICARE", date(2026, 3, 2))
     assert found is not None and found.family is Family.THER
 
 
 def test_the_addon_map_is_the_cms_one_from_shared_data() -> None:
-    shipped = load_addon_map()
+    shipped = current_pack().addon_primaries
     assert shipped == parse_addon_map(
         "\n".join(
             line for line in SHARED_ADDONS.read_text().splitlines()
@@ -86,14 +80,14 @@ def test_a_payer_override_reclassifies_and_settles_the_nc_review() -> None:
         "payer_id,hcpcs,family,hormonal,effective_from,effective_through,policy_reference\n"
         "ACME,J0897,CHEMO,false,2026-01-01,,ACME policy RX-12 (2026)\n"
     )
-    catalogue = DrugCatalogue(by_hcpcs, by_name, overrides)
+    pack = replace(current_pack(), catalogue=DrugCatalogue(by_hcpcs, by_name, overrides))
     denosumab = admin("denosumab", "09:00", route="SQ", dose="120")
-    acme = assess(claim(denosumab, payer="ACME"), catalogue=catalogue)
+    acme = assess(claim(denosumab, payer="ACME"), pack=pack)
     assert codes(acme) == {"96401": 1} and "ADM-U2" not in rule_ids(acme)
-    other = assess(claim(denosumab, payer="OTHER"), catalogue=catalogue)
+    other = assess(claim(denosumab, payer="OTHER"), pack=pack)
     assert codes(other) == {"96372": 1} and "ADM-U2" in rule_ids(other)
     earlier = admin("denosumab", "09:00", route="SQ", dose="120", day="2025-12-31")
-    before = assess(claim(earlier, payer="ACME", day="2025-12-31"), catalogue=catalogue)
+    before = assess(claim(earlier, payer="ACME", day="2025-12-31"), pack=pack)
     assert codes(before) == {"96372": 1}  # the policy is not yet in force
 
 

@@ -1,0 +1,92 @@
+"""A rule pack: the reference data the engine decides with, identified by version and hash.
+
+The pack in force ships in ``rules/data``. Earlier (or candidate) packs are
+directories with the same files plus a ``VERSION`` file; replay loads the one an
+audit event names, so a past decision is re-decided with the rules then in force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from rules.reference import (
+    DrugCatalogue,
+    PayerOptions,
+    parse_addon_map,
+    parse_drugs,
+    parse_overrides,
+    parse_payer_options,
+)
+from schemas.decision import RulePackRef
+
+PACK_NAME = "core"
+RULE_PACK_VERSION = "2026.11.1"
+DATA_FILES = (
+    "drugs.csv",
+    "payer_drug_overrides.csv",
+    "payer_options.csv",
+    "addon_primary_map.csv",
+)
+
+
+@dataclass(frozen=True)
+class RulePack:
+    ref: RulePackRef
+    catalogue: DrugCatalogue
+    addon_primaries: dict[str, frozenset[str]]
+    payer_options: dict[str, PayerOptions]
+
+
+def content_sha256(texts: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in DATA_FILES:
+        digest.update(name.encode() + b"\0" + texts[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def pack_from_texts(version: str, texts: Mapping[str, str]) -> RulePack:
+    """Pure: the data files' texts in, a pack out."""
+    by_hcpcs, by_name = parse_drugs(texts["drugs.csv"])
+    return RulePack(
+        ref=RulePackRef(name=PACK_NAME, version=version, content_sha256=content_sha256(texts)),
+        catalogue=DrugCatalogue(
+            by_hcpcs, by_name, parse_overrides(texts["payer_drug_overrides.csv"])
+        ),
+        # Every drug-administration row is in force from the oldest quarter carried
+        # (2019-07-01) through 2036-03-31, so the union is the list for any date of service
+        # the engine sees; parse_addon_map(text, on) gives a dated view when that changes.
+        addon_primaries=parse_addon_map(texts["addon_primary_map.csv"]),
+        payer_options=parse_payer_options(texts["payer_options.csv"]),
+    )
+
+
+@cache
+def current_pack() -> RulePack:
+    """The pack shipped with this engine."""
+    data = resources.files("rules").joinpath("data")
+    texts = {name: data.joinpath(name).read_text(encoding="utf-8") for name in DATA_FILES}
+    return pack_from_texts(RULE_PACK_VERSION, texts)
+
+
+def load_pack_dir(path: Path) -> RulePack:
+    """A pack kept as a directory: the data files and a VERSION file."""
+    texts = {name: (path / name).read_text(encoding="utf-8") for name in DATA_FILES}
+    return pack_from_texts((path / "VERSION").read_text(encoding="utf-8").strip(), texts)
+
+
+def write_pack_dir(pack_texts: Mapping[str, str], version: str, path: Path) -> None:
+    """Keep a pack as a directory (to replay against it later)."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name in DATA_FILES:
+        (path / name).write_text(pack_texts[name], encoding="utf-8")
+    (path / "VERSION").write_text(version + "\n", encoding="utf-8")
+
+
+def current_texts() -> dict[str, str]:
+    data = resources.files("rules").joinpath("data")
+    return {name: data.joinpath(name).read_text(encoding="utf-8") for name in DATA_FILES}
