@@ -17,7 +17,12 @@ from schemas.decision import Confidence, Severity
 from tests.rules.mar_builder import admin, claim, codes, rule_ids
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
-SHARED_ADDONS = Path(__file__).resolve().parents[3] / "shared" / "data" / "addon_primary_map.csv"
+# The project's shared/ sits beside the repository (in CI: beside the clean clone).
+SHARED_ADDONS = next(
+    p / "shared" / "data" / "addon_primary_map.csv"
+    for p in Path(__file__).resolve().parents
+    if (p / "shared" / "data" / "addon_primary_map.csv").exists()
+)
 
 
 def test_every_rule_the_engine_names_is_registered_with_a_citation() -> None:
