@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
-from worker.admin import ensure_topics, topic_specs
+from worker.admin import ensure_topics, partitions_of, topic_specs
 from worker.settings import Topics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,16 +30,6 @@ async def _start(consumer: AIOKafkaConsumer) -> None:
     # aiokafka's group-less consumer re-raises CancelledError if it is stopped before
     # its background task first ran; let that task start.
     await asyncio.sleep(0)
-
-
-async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
 
 
 async def create_topics(bootstrap: str, topics: Topics, partitions: int = 3) -> None:

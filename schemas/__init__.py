@@ -4,7 +4,7 @@ Every message on every topic is one of the models exported here. JSON Schema
 files generated from them live in ``schemas/json`` (``python -m schemas.export``).
 """
 
-from schemas.audit import AuditEvent, Outcome, SourceRef
+from schemas.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, Outcome, SourceRef
 from schemas.base import SCHEMA_VERSION, WireModel
 from schemas.claim import (
     Administration,
@@ -37,8 +37,10 @@ from schemas.decision import (
 )
 
 __all__ = [
+    "GENESIS_HASH",
     "SCHEMA_VERSION",
     "Administration",
+    "AuditCheckpoint",
     "AuditEvent",
     "Citation",
     "ClaimType",

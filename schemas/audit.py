@@ -30,8 +30,19 @@ class SourceRef(WireModel):
     offset: int
 
 
+GENESIS_HASH = "0" * 64
+
+
 class AuditEvent(WireModel):
+    """One decision. ``seq`` and ``prev_hash`` chain the events of one audit partition:
+    ``prev_hash`` is the SHA-256 of the previous event's exact bytes (``GENESIS_HASH``
+    for ``seq`` 0), so altering, dropping, inserting or reordering an event breaks the
+    chain at the next one. They come first so a verifier reads them without parsing
+    the whole event."""
+
     schema_version: Literal["1"] = SCHEMA_VERSION
+    seq: Annotated[int, Field(ge=0)]
+    prev_hash: Sha256
     event_id: str  # "<topic>:<partition>:<offset>" of the input: unique and stable on retry
     claim_id: Identifier | None
     claim_version: int | None
@@ -47,3 +58,16 @@ class AuditEvent(WireModel):
     engine_version: str
     worker_id: str
     decided_at: AwareDatetime
+
+
+class AuditCheckpoint(WireModel):
+    """Topic ``claims.audit-checkpoints``: the head of one audit partition's chain,
+    written in the same transaction as the events it covers. An outside party that
+    keeps these can detect a truncated or rewritten log."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    partition: Annotated[int, Field(ge=0)]
+    events: Annotated[int, Field(ge=1)]  # events in the chain so far (last seq + 1)
+    head_sha256: Sha256  # SHA-256 of the event with seq == events - 1
+    worker_id: str
+    at: AwareDatetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -24,6 +25,7 @@ def topic_specs(topics: Topics) -> dict[str, dict[str, str]]:
         topics.dead_letter: large,
         # Audit partition N is written only by the owner of input partition N.
         topics.audit: large,
+        topics.audit_checkpoints: {},
     }
 
 
@@ -45,3 +47,16 @@ async def ensure_topics(
                 await admin.create_topics(wanted)
     finally:
         await admin.close()
+
+
+async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(topic, p["partition"])
+        for p in sorted(described["partitions"], key=lambda d: int(d["partition"]))
+    ]

@@ -37,7 +37,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 
-from schemas.audit import Outcome, SourceRef
+from schemas.audit import AuditCheckpoint, Outcome, SourceRef
+from worker import auditlog
+from worker.chain import ChainHead, head_after
 from worker.logs import get_logger
 from worker.processing import Decision, DecisionContext, decide
 from worker.settings import Settings
@@ -89,6 +91,9 @@ class ClaimProcessor:
         self._lock = asyncio.Lock()
         self._rebalances = 0
         self._failures: Counter[TopicPartition] = Counter()  # consecutive, per partition
+        # The head of each owned partition's audit chain, as last committed.
+        self._chains: dict[TopicPartition, ChainHead] = {}
+        self._audit_reader: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
         self._running = False
 
@@ -109,6 +114,8 @@ class ClaimProcessor:
             heartbeat_interval_ms=s.heartbeat_interval_ms,
         )
         await self._consumer.start()
+        self._audit_reader = auditlog.reader(s.bootstrap_servers)
+        await auditlog.start_reader(self._audit_reader)
         self._consumer.subscribe([s.topics.submitted], listener=_Listener(self))
         self._running = True
         log.info("processor_started", group=s.group_id, topic=s.topics.submitted)
@@ -149,6 +156,9 @@ class ClaimProcessor:
             if self._consumer is not None:
                 await self._consumer.stop()
                 self._consumer = None
+            if self._audit_reader is not None:
+                await self._audit_reader.stop()
+                self._audit_reader = None
             await self._close_producers(list(self._producers))
             self._running = False
         log.info("processor_stopped", **self._stats_fields())
@@ -181,13 +191,22 @@ class ClaimProcessor:
             opened = await asyncio.gather(*(self._open_producer(tp) for tp in fresh))
             self._producers.update(zip(fresh, opened, strict=True))
             # Starting the producers resolved any transaction a previous owner left
-            # open, so the committed offsets read now are the stable ones.
+            # open, so the committed offsets and audit chain heads read now are stable.
             committed = await self._rewind(assigned)
+            for tp in assigned:
+                self._chains[tp] = await self._read_chain_head(tp)
         log.info(
             "partitions_assigned",
             partitions=sorted(tp.partition for tp in assigned),
             committed={str(p): o for p, o in sorted(committed.items())},
+            chain_seq={str(tp.partition): self._chains[tp].seq for tp in sorted(assigned)},
         )
+
+    async def _read_chain_head(self, tp: TopicPartition) -> ChainHead:
+        """The audit chain of input partition N is audit partition N: continue it."""
+        assert self._audit_reader is not None
+        audit_tp = TopicPartition(self.settings.topics.audit, tp.partition)
+        return head_after(await auditlog.last_committed_value(self._audit_reader, audit_tp))
 
     async def _rewind(self, tps: set[TopicPartition]) -> dict[int, int | None]:
         """Position owned partitions on their committed offset (none yet: the beginning).
@@ -209,6 +228,8 @@ class ClaimProcessor:
     async def release(self, revoked: set[TopicPartition]) -> None:
         async with self._rebalancing():
             await self._close_producers([tp for tp in revoked if tp in self._producers])
+            for tp in revoked:
+                self._chains.pop(tp, None)  # the next owner reads the head afresh
         log.info("partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
 
     async def _open_producer(self, tp: TopicPartition) -> AIOKafkaProducer:
@@ -257,19 +278,20 @@ class ClaimProcessor:
                 return False
         began = time.perf_counter()
         decided_at = datetime.now(UTC)
-        decisions = [
-            decide(
-                r.value,
-                r.key,
-                SourceRef(topic=tp.topic, partition=tp.partition, offset=r.offset),
-                self._ctx,
-                decided_at,
-            )
-            for r in records
-        ]
+        head = self._chains[tp]
+        decisions = []
+        for r in records:
+            source = SourceRef(topic=tp.topic, partition=tp.partition, offset=r.offset)
+            decision = decide(r.value, r.key, source, self._ctx, decided_at, head)
+            head = decision.chain_after
+            decisions.append(decision)
+        checkpoint = AuditCheckpoint(
+            partition=tp.partition, events=head.seq, head_sha256=head.prev_hash,
+            worker_id=self.settings.worker_id, at=decided_at,
+        )  # fmt: skip
         decided = time.perf_counter()
         try:
-            await self._write_transaction(producer, tp, records, decisions)
+            await self._write_transaction(producer, tp, records, decisions, checkpoint)
         except ProducerFenced:
             await self._on_fenced(tp)
             return False
@@ -277,6 +299,7 @@ class ClaimProcessor:
             await self._on_transient_error(tp, records, exc)
             return False
         committed = time.perf_counter()
+        self._chains[tp] = head  # only now: an aborted batch leaves the chain where it was
         self._failures.pop(tp, None)
         self._account(tp, records, decisions, began, decided, committed)
         return True
@@ -287,6 +310,7 @@ class ClaimProcessor:
         tp: TopicPartition,
         records: list[ConsumerRecord[Any, Any]],
         decisions: list[Decision],
+        checkpoint: AuditCheckpoint,
     ) -> None:
         await producer.begin_transaction()
         try:
@@ -301,6 +325,14 @@ class ClaimProcessor:
                 for decision in decisions
                 for out in decision.records
             ]
+            deliveries.append(
+                await producer.send(
+                    self.settings.topics.audit_checkpoints,
+                    checkpoint.model_dump_json().encode(),
+                    key=str(tp.partition).encode(),
+                    partition=tp.partition,
+                )
+            )
             await asyncio.gather(*deliveries)
             await producer.send_offsets_to_transaction(
                 {tp: records[-1].offset + 1}, self.settings.group_id
@@ -354,6 +386,7 @@ class ClaimProcessor:
         self.stats.fenced += 1
         log.error("producer_fenced", partition=tp.partition)
         producer = self._producers.pop(tp, None)
+        self._chains.pop(tp, None)
         consumer = self._require_consumer()
         if tp in consumer.assignment():
             consumer.pause(tp)

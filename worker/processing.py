@@ -15,12 +15,20 @@ from datetime import datetime
 from pydantic import TypeAdapter, ValidationError
 
 from rules import ENGINE_VERSION, Assessment, assess
-from rules.engine import rule_pack
+from rules.pack import RulePack, current_pack
 from schemas.audit import AuditEvent, Outcome, SourceRef
 from schemas.base import Identifier
 from schemas.claim import SubmittedClaim
-from schemas.decision import ReasonCode, ReviewReason, ReviewRequest, ScrubbedClaim, Severity
+from schemas.decision import (
+    ReasonCode,
+    ReviewReason,
+    ReviewRequest,
+    RulePackRef,
+    ScrubbedClaim,
+    Severity,
+)
 from schemas.errors import review_reasons
+from worker.chain import GENESIS, ChainHead
 from worker.settings import Topics
 
 Headers = tuple[tuple[str, bytes], ...]
@@ -44,6 +52,7 @@ class Decision:
     reasons: tuple[ReasonCode, ...]
     decision: OutRecord
     audit: OutRecord
+    chain_after: ChainHead  # the audit partition's head once this decision is committed
 
     @property
     def records(self) -> tuple[OutRecord, OutRecord]:
@@ -55,6 +64,7 @@ class DecisionContext:
     topics: Topics
     worker_id: str
     max_claim_bytes: int
+    pack: RulePack | None = None  # None: the pack shipped with the engine
 
 
 def _sha256(data: bytes) -> str:
@@ -103,7 +113,7 @@ class _Verdict:
         return cls(outcome, reasons, claim.claim_id, claim.claim_version, claim, assessment)
 
 
-def _judge(value: bytes, max_claim_bytes: int) -> _Verdict:
+def _judge(value: bytes, max_claim_bytes: int, pack: RulePack) -> _Verdict:
     if len(value) > max_claim_bytes:
         too_big = f"message of {len(value)} bytes exceeds the limit of {max_claim_bytes}"
         return _Verdict(
@@ -120,7 +130,7 @@ def _judge(value: bytes, max_claim_bytes: int) -> _Verdict:
         claim_id, claim_version = _claim_id_of(value)
         return _Verdict(Outcome.NEEDS_REVIEW, review_reasons(exc), claim_id, claim_version)
     try:
-        assessment = assess(claim)
+        assessment = assess(claim, pack)
     except Exception as exc:  # a rule bug must not stall the partition: a person looks instead
         reason = ReviewReason(
             code=ReasonCode.ENGINE_ERROR, message=f"the rule engine failed: {type(exc).__name__}"
@@ -136,7 +146,9 @@ def _judge(value: bytes, max_claim_bytes: int) -> _Verdict:
     return _Verdict.of_claim(Outcome.SCRUBBED, claim, assessment=assessment)
 
 
-def _decision_body(verdict: _Verdict, value: bytes, input_b64: str | None) -> bytes:
+def _decision_body(
+    verdict: _Verdict, value: bytes, input_b64: str | None, pack_ref: RulePackRef
+) -> bytes:
     assessment = verdict.assessment
     if verdict.outcome is Outcome.DEAD_LETTER:
         return value
@@ -163,7 +175,7 @@ def _decision_body(verdict: _Verdict, value: bytes, input_b64: str | None) -> by
             original_b64=None if verdict.claim is not None else input_b64,
             computed_lines=assessment.computed_lines if assessment else (),
             findings=assessment.findings if assessment else (),
-            rule_pack=rule_pack(),
+            rule_pack=pack_ref,
             engine_version=ENGINE_VERSION,
         )
         .model_dump_json()
@@ -177,14 +189,17 @@ def decide(
     source: SourceRef,
     ctx: DecisionContext,
     decided_at: datetime,
+    chain: ChainHead = GENESIS,
 ) -> Decision:
-    """Route one input record: scrubbed, needs-review or dead-letter, plus its audit event."""
+    """Route one input record: scrubbed, needs-review or dead-letter, plus its audit event,
+    linked to ``chain``, the head of the input partition's audit chain."""
     value = raw or b""
-    verdict = _judge(value, ctx.max_claim_bytes)
+    pack = ctx.pack or current_pack()
+    verdict = _judge(value, ctx.max_claim_bytes, pack)
     # An oversized input stays whole in the dead-letter record; the audit keeps its digest.
     oversized = ReasonCode.OVERSIZED in (r.code for r in verdict.reasons)
     input_b64 = None if oversized else base64.b64encode(value).decode()
-    body = _decision_body(verdict, value, input_b64)
+    body = _decision_body(verdict, value, input_b64, pack.ref)
     out_topic = {
         Outcome.SCRUBBED: ctx.topics.scrubbed,
         Outcome.NEEDS_REVIEW: ctx.topics.review,
@@ -202,6 +217,8 @@ def decide(
     findings = verdict.assessment.findings if verdict.assessment else ()
     reason_codes = tuple(r.code for r in verdict.reasons)
     audit = AuditEvent(
+        seq=chain.seq,
+        prev_hash=chain.prev_hash,
         event_id=origin,
         claim_id=verdict.claim_id,
         claim_version=verdict.claim_version,
@@ -213,12 +230,13 @@ def decide(
         output_sha256=_sha256(body),
         reasons=reason_codes,
         rule_ids=tuple(sorted({f.rule_id for f in findings})),
-        rule_pack=verdict.assessment.rule_pack if verdict.assessment else rule_pack(),
+        rule_pack=pack.ref,
         engine_version=ENGINE_VERSION,
         worker_id=ctx.worker_id,
         decided_at=decided_at,
     )
     out_key = verdict.claim_id.encode() if verdict.claim_id is not None else key
+    audit_bytes = audit.model_dump_json().encode()
     return Decision(
         outcome=verdict.outcome,
         claim_id=verdict.claim_id,
@@ -226,7 +244,6 @@ def decide(
         decision=OutRecord(out_topic, out_key, body, headers),
         # The audit partition mirrors the input partition so that each input
         # partition's owner is the only writer of its audit partition.
-        audit=OutRecord(
-            ctx.topics.audit, out_key, audit.model_dump_json().encode(), partition=source.partition
-        ),
+        audit=OutRecord(ctx.topics.audit, out_key, audit_bytes, partition=source.partition),
+        chain_after=chain.after(audit_bytes),
     )

@@ -19,6 +19,7 @@ class Topics(BaseModel):
     review: str = "claims.needs-review"
     dead_letter: str = "claims.dead-letter"
     audit: str = "claims.audit"
+    audit_checkpoints: str = "claims.audit-checkpoints"
 
     @classmethod
     def prefixed(cls, prefix: str) -> Topics:

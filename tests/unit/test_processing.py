@@ -95,7 +95,7 @@ def test_an_invalid_claim_with_an_unusable_id_keeps_the_record_key() -> None:
 def test_an_engine_failure_sends_the_claim_to_review_instead_of_stalling(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(claim: object) -> None:
+    def broken(*args: object) -> None:
         raise ZeroDivisionError("a rule bug")
 
     monkeypatch.setattr("worker.processing.assess", broken)
