@@ -70,6 +70,16 @@ def asyncapi() -> None:
     sys.stdout.write(app.asgi.schema.to_specification().to_json() + "\n")
 
 
+def _attach_batch_and_audit() -> None:
+    from worker.cli_audit import audit, scrub_cmd
+
+    cli.add_typer(audit, name="audit")
+    cli.command("scrub")(scrub_cmd)
+
+
+_attach_batch_and_audit()
+
+
 def main() -> None:
     cli()
 

@@ -1,0 +1,88 @@
+"""Batch mode: scrub a file of claims without Kafka, with the worker's own decision step.
+
+Input: one JSON claim, a JSON array of claims, or JSON Lines. Output: one decision
+per line (the exact message the worker would publish; a dead-lettered input as a
+``{"dead_letter": ...}`` line) and, optionally, the audit events with the same
+hash chain as one audit partition.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+from schemas.audit import AuditEvent, Outcome, SourceRef
+from worker.chain import GENESIS
+from worker.processing import DecisionContext, decide
+from worker.settings import Topics
+
+
+def split_inputs(data: bytes) -> Iterator[bytes]:
+    """Each claim's bytes: a JSON array's elements, a single JSON value, or JSON Lines."""
+    text = data.strip()
+    if not text:
+        return
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        whole = None
+    if isinstance(whole, list):
+        for item in whole:
+            yield json.dumps(item).encode()
+        return
+    if whole is not None:
+        yield text
+        return
+    for line in data.splitlines():
+        if line.strip():
+            yield line.strip()
+
+
+@dataclass
+class Summary:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def scrub(
+    inputs: Iterable[bytes],
+    source_name: str,
+    decisions_out: BinaryIO,
+    audit_out: BinaryIO | None = None,
+    worker_id: str = "batch",
+    decided_at: datetime | None = None,
+    max_claim_bytes: int = 1_000_000,
+) -> Summary:
+    ctx = DecisionContext(topics=Topics(), worker_id=worker_id, max_claim_bytes=max_claim_bytes)
+    at = decided_at or datetime.now(UTC)
+    head = GENESIS
+    summary = Summary()
+    for offset, raw in enumerate(inputs):
+        source = SourceRef(topic=source_name, partition=0, offset=offset)
+        d = decide(raw, None, source, ctx, at, head)
+        head = d.chain_after
+        if d.outcome is Outcome.DEAD_LETTER:
+            headers = {k: v.decode() for k, v in d.decision.headers}
+            line = json.dumps({"dead_letter": {
+                "reason": headers["x-reason"], "detail": headers["x-reason-detail"],
+                "source": headers["x-source"], "size_bytes": len(raw),
+            }}).encode()  # fmt: skip
+        else:
+            line = d.decision.value
+        decisions_out.write(line + b"\n")
+        if audit_out is not None:
+            audit_out.write(d.audit.value + b"\n")
+        event = AuditEvent.model_validate_json(d.audit.value)
+        summary.outcomes[d.outcome.value] += 1
+        summary.findings.update(event.rule_ids)
+        summary.reasons.update(r.value for r in d.reasons)
+    return summary

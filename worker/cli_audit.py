@@ -1,0 +1,280 @@
+"""``oncoscrub audit …`` and ``oncoscrub scrub``: compliance and batch work from the shell."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+)
+from rich.table import Table
+
+from rules.pack import load_pack_dir
+from schemas.audit import AuditCheckpoint
+from worker import audit_tools
+from worker.batch import scrub as scrub_claims
+from worker.batch import split_inputs
+from worker.chain import AuditRecord, verify
+from worker.settings import Settings
+
+audit = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Verify, replay, show and export the audit log.",
+)
+err = Console(stderr=True)
+out = Console()
+
+FilesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--file",
+        "-f",
+        help="Exported audit files or directories "
+        "(default: the audit topic of ONCOSCRUB_BOOTSTRAP_SERVERS).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _records(files: list[Path] | None) -> list[AuditRecord]:
+    if files:
+        return list(audit_tools.records_from_files(files))
+    settings = Settings()
+
+    async def collect() -> list[AuditRecord]:
+        return [
+            r
+            async for r in audit_tools.records_from_topic(
+                settings.bootstrap_servers, settings.topics.audit
+            )
+        ]
+
+    return asyncio.run(collect())
+
+
+def _checkpoints(files: list[Path] | None, extra: list[Path] | None) -> list[AuditCheckpoint]:
+    if extra:
+        return audit_tools.checkpoints_from_files(extra)
+    if files:  # an export directory carries its checkpoints; a bare file does not
+        return audit_tools.checkpoints_from_files([f for f in files if f.is_dir()])
+    settings = Settings()
+    return asyncio.run(
+        audit_tools.checkpoints_from_topic(
+            settings.bootstrap_servers, settings.topics.audit_checkpoints
+        )
+    )
+
+
+def _progress(records: list[AuditRecord], label: str) -> Iterator[AuditRecord]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=len(records))
+        for n, record in enumerate(records, start=1):
+            yield record
+            if n % 1000 == 0 or n == len(records):
+                progress.update(task, completed=n)
+
+
+@audit.command("verify")
+def verify_cmd(
+    files: FilesOpt = None,
+    checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Checkpoint files kept outside the log (default: the export's own, or the "
+            "checkpoint topic)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every partition's hash chain (and the checkpoints); exit 1 on any break."""
+    records = _records(files)
+    report = verify(_progress(records, "verifying"), _checkpoints(files, checkpoints))
+    result = {
+        "ok": report.ok, "events": report.events,
+        "partitions": {str(p): h.seq for p, h in sorted(report.heads.items())},
+        "checkpoints_checked": report.checkpoints_checked,
+        "breaks": [asdict(b) for b in report.breaks],
+    }  # fmt: skip
+    if as_json:
+        out.print_json(json.dumps(result))
+    elif report.ok:
+        out.print(
+            f"[green]OK[/]: {report.events} events in {len(report.heads)} partition(s), "
+            f"chains intact, {report.checkpoints_checked} checkpoint(s) matched."
+        )
+    else:
+        for b in report.breaks:
+            out.print(
+                f"[red]BREAK[/] partition {b.partition} offset {b.offset} seq {b.seq}: {b.problem}"
+            )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@audit.command("replay")
+def replay_cmd(
+    files: FilesOpt = None,
+    pack_dir: Annotated[
+        list[Path] | None,
+        typer.Option(help="Earlier rule packs to replay with (directories with a VERSION file)."),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="Decide with this pack instead and report what would change."),
+    ] = None,
+    claim: Annotated[list[str] | None, typer.Option(help="Only these claim ids.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Decided at or after.")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Decided at or before.")] = None,
+    from_offset: Annotated[int | None, typer.Option()] = None,
+    to_offset: Annotated[int | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-decide recorded events and prove byte-identical results (or compare a pack)."""
+    records = _records(files)
+    selection = audit_tools.Selection(
+        claim_ids=frozenset(claim or ()), since=since, until=until,
+        min_offset=from_offset, max_offset=to_offset,
+    )  # fmt: skip
+    report = audit_tools.replay(
+        _progress(records, "replaying"),
+        packs=[load_pack_dir(p) for p in pack_dir or ()],
+        against=load_pack_dir(against) if against else None,
+        selection=selection,
+    )
+    if as_json:
+        out.print_json(json.dumps({
+            "replayed": report.replayed, "identical": report.identical,
+            "differing": report.differing, "not_replayable": dict(report.not_replayable),
+            "changes": [asdict(c) for c in report.changes],
+        }))  # fmt: skip
+    else:
+        out.print(
+            f"replayed {report.replayed}, identical {report.identical}, "
+            f"differing {len(report.differing)}, changes {len(report.changes)}"
+        )
+        for why, n in report.not_replayable.items():
+            out.print(f"  not replayable: {n} ({why})")
+        if report.changes:
+            table = Table("event", "claim", "outcome", "codes", "rules")
+            for c in report.changes:
+                table.add_row(
+                    c.event_id,
+                    c.claim_id or "-",
+                    f"{c.recorded_outcome} -> {c.new_outcome}",
+                    f"{' '.join(c.codes_before)} -> {' '.join(c.codes_after)}",
+                    f"{','.join(c.rules_before)} -> {','.join(c.rules_after)}",
+                )
+            out.print(table)
+    raise typer.Exit(1 if report.differing else 0)
+
+
+@audit.command("show")
+def show_cmd(claim_id: str, files: FilesOpt = None, as_json: JsonOpt = False) -> None:
+    """Every audit event of one claim, readable."""
+    events = audit_tools.events_for_claim(_records(files), claim_id)
+    if as_json:
+        out.print_json(json.dumps([json.loads(e.model_dump_json()) for e in events]))
+        return
+    if not events:
+        out.print(f"no audit event for claim {claim_id}")
+        raise typer.Exit(1)
+    for e in events:
+        out.print(
+            f"[bold]{e.decided_at.isoformat()}[/] {e.event_id} v{e.claim_version}: "
+            f"[bold]{e.outcome.value}[/] -> {e.output_topic}"
+        )
+        out.print(f"  reasons {', '.join(e.reasons) or '-'}; rules {', '.join(e.rule_ids) or '-'}")
+        out.print(
+            f"  pack {e.rule_pack.name} {e.rule_pack.version} "
+            f"({e.rule_pack.content_sha256[:12]}), engine {e.engine_version}, "
+            f"worker {e.worker_id}, chain seq {e.seq}"
+        )
+
+
+@audit.command("export")
+def export_cmd(
+    out_dir: Path,
+    files: FilesOpt = None,
+) -> None:
+    """Write the log to JSON Lines files (one per partition) with the chain intact."""
+    records = _records(files)
+    counts = audit_tools.export(_progress(records, "exporting"), _checkpoints(files, None), out_dir)
+    out.print(
+        f"exported {sum(counts.values())} events from {len(counts)} partition(s) to {out_dir}"
+    )
+
+
+def scrub_cmd(
+    input_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="Claims as JSON, a JSON array or JSON Lines; - for stdin."
+        ),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Decisions (JSON Lines); default stdout.")
+    ] = None,
+    audit_file: Annotated[
+        Path | None, typer.Option("--audit", help="Also write the audit events, hash-chained.")
+    ] = None,
+) -> None:
+    """Scrub a file of claims without Kafka: same engine, same decisions."""
+    data = sys.stdin.buffer.read() if input_path == "-" else Path(input_path).read_bytes()
+    inputs = list(split_inputs(data))
+    sink = output.open("wb") if output else sys.stdout.buffer
+    audit_sink = audit_file.open("wb") if audit_file else None
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("scrubbing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("scrubbing", total=len(inputs))
+            summary = scrub_claims(
+                _tracked(inputs, progress, task), f"file:{Path(input_path).name}", sink, audit_sink
+            )
+    finally:
+        if output:
+            sink.close()
+        if audit_sink:
+            audit_sink.close()
+    err.print(
+        f"{summary.total} claims: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items()))
+    )
+    if summary.findings:
+        err.print(
+            "top findings: " + ", ".join(f"{k} ({v})" for k, v in summary.findings.most_common(5))
+        )
+    if summary.reasons:
+        err.print("reasons: " + ", ".join(f"{k} ({v})" for k, v in summary.reasons.most_common()))
+
+
+def _tracked(items: list[bytes], progress: Progress, task: TaskID) -> Iterable[bytes]:
+    for n, item in enumerate(items, start=1):
+        yield item
+        progress.update(task, completed=n)
