@@ -86,7 +86,9 @@ async def read_topic(
         if not tps:
             return []
         consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+        # Explicit seeks: seek_to_beginning() can lose the race with assign()'s reset.
+        for tp, first in (await consumer.beginning_offsets(tps)).items():
+            consumer.seek(tp, first)
         ends = await consumer.end_offsets(tps)
         out: list[ConsumerRecord[bytes, bytes]] = []
         pending = {tp for tp in tps if ends[tp] > 0}

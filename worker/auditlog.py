@@ -22,6 +22,7 @@ def reader(bootstrap: str) -> AIOKafkaConsumer:
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",
+        auto_offset_reset="earliest",
         max_partition_fetch_bytes=FETCH_BYTES,
         fetch_max_bytes=4 * FETCH_BYTES,
     )
@@ -64,7 +65,9 @@ async def read_partition(
     """Every committed record of one partition, in offset order, up to its current end."""
     consumer.assign([tp])
     end = (await consumer.end_offsets([tp]))[tp]
-    await consumer.seek_to_beginning(tp)
+    # An explicit seek: seek_to_beginning() can lose the race with the reset that
+    # assign() started, which would leave the position at the end.
+    consumer.seek(tp, (await consumer.beginning_offsets([tp]))[tp])
     while await consumer.position(tp) < end:
         batch = await consumer.getmany(tp, timeout_ms=1000)
         for record in batch.get(tp, []):

@@ -20,6 +20,8 @@ from deploy.kafkatools import (
 )
 from schemas import AuditEvent
 from schemas.examples import example_claim
+from worker.audit_tools import checkpoints_from_topic, records_from_topic
+from worker.chain import verify
 from worker.settings import Topics
 
 pytestmark = pytest.mark.broker
@@ -30,6 +32,16 @@ SMALL_BATCHES = {
     "ONCOSCRUB_SESSION_TIMEOUT_MS": "6000",
     "ONCOSCRUB_HEARTBEAT_INTERVAL_MS": "1000",
 }
+
+
+async def assert_chain_intact(bootstrap: str, topics: Topics, events: int) -> None:
+    """The audit hash chain of every partition verifies against its checkpoints."""
+    records = [r async for r in records_from_topic(bootstrap, topics.audit)]
+    checkpoints = await checkpoints_from_topic(bootstrap, topics.audit_checkpoints)
+    report = verify(records, checkpoints)
+    assert report.ok, report.breaks[:3]
+    assert report.events == events and sum(h.seq for h in report.heads.values()) == events
+    assert report.checkpoints_checked >= len(report.heads)
 
 
 def assert_exactly_once(out: Outputs, claim_ids: list[str]) -> None:
@@ -80,6 +92,7 @@ async def test_kill_9_mid_stream_then_restart_decides_every_claim_exactly_once(
 
     assert kills == 3
     assert_exactly_once(out, ids)
+    await assert_chain_intact(kafka_bootstrap, topics, len(claims))
     # The uncommitted view holds records of the transactions the kills cut short.
     raw = await read_topic(kafka_bootstrap, topics.audit, "read_uncommitted")
     assert len(raw) > len(claims), "no aborted transaction was observed"
@@ -121,5 +134,6 @@ async def test_a_worker_joining_and_leaving_under_load_loses_and_duplicates_noth
         assert first.terminate() == 0
 
     assert_exactly_once(out, ids)
+    await assert_chain_intact(kafka_bootstrap, topics, len(claims))
     workers = Counter(json.loads(r.value)["worker_id"] for r in out.audit)
     assert set(workers) == {"first", "second"}
