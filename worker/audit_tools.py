@@ -40,16 +40,20 @@ def records_from_files(paths: Sequence[Path]) -> Iterator[AuditRecord]:
         files += sorted(path.glob("audit-p*.jsonl")) if path.is_dir() else [path]
     for file in files:
         named = _PARTITION_FILE.search(file.name)
-        with file.open("rb") as fh:
-            for number, line in enumerate(fh):
-                value = line.rstrip(b"\n")
-                if not value:
-                    continue
+        data = file.read_bytes()
+        view = memoryview(data)
+        start, number = 0, 0
+        while start < len(data):
+            end = data.find(b"\n", start)
+            end = len(data) if end < 0 else end
+            if end > start:
+                value = view[start:end]
                 partition = (
                     int(named.group(1)) if named
-                    else json.loads(value)["source"]["partition"]
+                    else json.loads(bytes(value))["source"]["partition"]
                 )  # fmt: skip
                 yield AuditRecord(partition, number, value)
+            start, number = end + 1, number + 1
 
 
 def checkpoints_from_files(paths: Sequence[Path]) -> list[AuditCheckpoint]:
@@ -79,7 +83,7 @@ async def records_from_topic(bootstrap: str, topic: str) -> AsyncIterator[AuditR
 
 async def checkpoints_from_topic(bootstrap: str, topic: str) -> list[AuditCheckpoint]:
     return [
-        AuditCheckpoint.model_validate_json(r.value)
+        AuditCheckpoint.model_validate_json(bytes(r.value))
         async for r in records_from_topic(bootstrap, topic)
     ]
 
@@ -99,7 +103,7 @@ def export(
             if record.partition not in files:
                 path = out_dir / f"audit-p{record.partition}.jsonl"
                 files[record.partition] = stack.enter_context(path.open("wb"))
-            files[record.partition].write(record.value + b"\n")
+            files[record.partition].write(bytes(record.value) + b"\n")
             counts[record.partition] += 1
     (out_dir / "checkpoints.jsonl").write_text(
         "".join(cp.model_dump_json() + "\n" for cp in checkpoints)
@@ -185,7 +189,7 @@ def replay(
         return decide(raw, None, event.source, ctx, event.decided_at)
 
     for record in records:
-        event = AuditEvent.model_validate_json(record.value)
+        event = AuditEvent.model_validate_json(bytes(record.value))
         if not selection.wants(record, event):
             continue
         if event.input_b64 is None:
@@ -241,6 +245,6 @@ def events_for_claim(records: Iterable[AuditRecord], claim_id: str) -> list[Audi
     needle = f'"claim_id":"{claim_id}"'.encode()
     return [
         event for record in records
-        if needle in record.value
-        and (event := AuditEvent.model_validate_json(record.value)).claim_id == claim_id
+        if needle in (value := bytes(record.value))
+        and (event := AuditEvent.model_validate_json(value)).claim_id == claim_id
     ]  # fmt: skip
