@@ -25,6 +25,8 @@ from rich.table import Table
 from deploy.kafkatools import Outputs, WorkerProcess, produce, wait_for_decisions
 from deploy.localkafka import LocalKafka, kafka_version
 from schemas import AuditEvent, ComputedLine, ReviewRequest, ScrubbedClaim
+from worker.audit_tools import checkpoints_from_topic, records_from_topic
+from worker.chain import verify
 from worker.settings import Topics
 
 SAMPLES = Path(__file__).with_name("samples")
@@ -93,6 +95,14 @@ async def _run(console: Console, kafka: LocalKafka) -> int:
         console.print(
             f"{len(samples)} claims decided in {elapsed:.1f}s, "
             f"each with one audit event in {topics.audit}."
+        )
+        records = [r async for r in records_from_topic(kafka.bootstrap, topics.audit)]
+        checkpoints = await checkpoints_from_topic(kafka.bootstrap, topics.audit_checkpoints)
+        report = verify(records, checkpoints)
+        console.print(
+            f"Audit chain: {'verified' if report.ok else 'BROKEN'}, {report.events} events, "
+            f"{report.checkpoints_checked} checkpoint(s) matched "
+            "(oncoscrub audit verify does the same on any log)."
         )
         code = worker.terminate()
         stopped = [json.loads(line) for line in worker.log_lines() if '"processor_stopped"' in line]
