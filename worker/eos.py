@@ -278,7 +278,7 @@ class ClaimProcessor:
                 return False
         began = time.perf_counter()
         decided_at = datetime.now(UTC)
-        head = self._chains[tp]
+        head = self._chains.get(tp) or await self._read_chain_head(tp)
         decisions = []
         for r in records:
             source = SourceRef(topic=tp.topic, partition=tp.partition, offset=r.offset)
