@@ -32,15 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from worker.admin import LARGE_MESSAGE_BYTES
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from worker.admin import LARGE_MESSAGE_BYTES, ensure_topics, topic_specs
+from worker.settings import Topics
 
 POM = Path(__file__).with_name("kafka") / "pom.xml"
 
 
 def _product_topics() -> dict[str, dict[str, str]]:
-    from worker.admin import topic_specs
-    from worker.settings import Topics
-
     return topic_specs(Topics())
 
 
@@ -205,11 +206,6 @@ class LocalKafka:
         return self
 
     async def _await_ready_and_create_topics(self) -> None:
-        from aiokafka.admin import AIOKafkaAdminClient
-        from aiokafka.errors import KafkaError
-
-        from worker.admin import ensure_topics
-
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if self._proc is not None and self._proc.poll() is not None:

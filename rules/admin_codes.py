@@ -93,7 +93,7 @@ class Coding:
     addon_primaries: dict[str, frozenset[str]]
     lines: list[ComputedLine] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    _concurrent_dates: set[date] = field(default_factory=set)
+    concurrent_dates: set[date] = field(default_factory=set)  # 96368 once per date
 
     def emit(
         self,
@@ -136,12 +136,12 @@ def _describe(e: Event) -> str:
 # -- step C: groups ----------------------------------------------------------------------
 
 
-def _groups(iv: list[Event]) -> list[tuple[list[Event], tuple[str, ...]]]:
-    """(events, modifiers of the group's initial service), per encounter and site (2.4)."""
+def _groups(iv: list[Event]) -> list[tuple[list[Event], bool]]:
+    """(events, is a separate site with its own initial), per encounter and site (2.4)."""
     by_encounter: dict[str, list[Event]] = {}
     for e in iv:
         by_encounter.setdefault(e.encounter_id, []).append(e)
-    groups: list[tuple[list[Event], tuple[str, ...]]] = []
+    groups: list[tuple[list[Event], bool]] = []
     for events in sorted(by_encounter.values(), key=lambda evs: evs[0].sort_key):
         by_site: dict[str, list[Event]] = {}
         for e in events:
@@ -155,8 +155,8 @@ def _groups(iv: list[Event]) -> list[tuple[list[Event], tuple[str, ...]]]:
                 separate.append(site_events)
             else:
                 main.extend(site_events)
-        groups.append((sorted(main, key=lambda e: e.sort_key), ()))
-        groups.extend((s, ("site",)) for s in separate)
+        groups.append((sorted(main, key=lambda e: e.sort_key), False))
+        groups.extend((s, True) for s in separate)
     return groups
 
 
@@ -164,7 +164,7 @@ def _groups(iv: list[Event]) -> list[tuple[list[Event], tuple[str, ...]]]:
 
 
 def _code_group(
-    c: Coding, events: list[Event], marker: tuple[str, ...], encounter_dates: dict[date, str]
+    c: Coding, events: list[Event], separate_site: bool, encounter_dates: dict[date, str]
 ) -> None:
     candidates = [
         e
@@ -196,7 +196,7 @@ def _code_group(
             )
 
     modifiers: tuple[str, ...] = ()
-    if marker == ("site",):
+    if separate_site:
         modifiers = (c.options.separate_site_modifier,)
         c.note(
             "ADM-C2",
@@ -264,7 +264,7 @@ def _code_infusion(c: Coding, e: Event, running: list[Event], infused: set[froze
                 "same site: no concurrent-chemotherapy code exists.",
                 e,
             )
-        elif e.dos in c._concurrent_dates:
+        elif e.dos in c.concurrent_dates:
             c.note(
                 "ADM-F4",
                 "A concurrent infusion (96368) is already reported for "
@@ -272,7 +272,7 @@ def _code_infusion(c: Coding, e: Event, running: list[Event], infused: set[froze
                 e,
             )
         else:
-            c._concurrent_dates.add(e.dos)
+            c.concurrent_dates.add(e.dos)
             c.emit(
                 "96368", 1, e, ("ADM-F4",), f"concurrent: {_describe(e)}, {minutes} min", minutes
             )
@@ -560,8 +560,8 @@ def code_events(
 
     iv = [e for e in events if e.route is Route.IV and e.kind in (Kind.PUSH, Kind.INFUSION)]
     encounter_dates: dict[date, str] = {}
-    for group, marker in _groups(iv):
-        _code_group(c, group, marker, encounter_dates)
+    for group, separate_site in _groups(iv):
+        _code_group(c, group, separate_site, encounter_dates)
     for e in events:
         if e.kind in (Kind.PUMP_INITIATION, Kind.PUMP_REFILL):
             _code_pump(c, e)

@@ -37,7 +37,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 
-from schemas.audit import AuditCheckpoint, Outcome, SourceRef
+from schemas.audit import AuditCheckpoint, SourceRef
 from worker import auditlog
 from worker.chain import ChainHead, head_after
 from worker.logs import get_logger
@@ -437,4 +437,4 @@ class ClaimProcessor:
         return self._consumer
 
 
-__all__ = ["ClaimProcessor", "Outcome", "Stats", "transactional_id"]
+__all__ = ["ClaimProcessor", "Stats", "transactional_id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -31,16 +32,16 @@ async def test_batch_and_worker_produce_byte_identical_decisions(
     summary = scrub(inputs, "file:claims.jsonl", decisions)
     batch = [line for line in decisions.getvalue().splitlines()
              if not line.startswith(b'{"dead_letter"')]  # fmt: skip
-    worker = [r.value for r in sorted([*out.scrubbed, *out.review], key=_source_offset(out))]
+    # Each audit event names its input offset and its decision's digest: worker order.
+    offset_of = {json.loads(a.value)["output_sha256"]: json.loads(a.value)["source"]["offset"]
+                 for a in out.audit}  # fmt: skip
+    worker = [
+        r.value
+        for r in sorted(
+            [*out.scrubbed, *out.review],
+            key=lambda r: offset_of[hashlib.sha256(r.value).hexdigest()],
+        )
+    ]
     assert worker == batch
     assert summary.outcomes["dead_letter"] == len(out.dead_letter) == 1
     assert summary.outcomes["scrubbed"] == len(out.scrubbed)
-
-
-def _source_offset(out):  # type: ignore[no-untyped-def]
-    # The audit event of each decision names its input offset and the decision's digest.
-    import hashlib
-
-    offsets = {json.loads(a.value)["output_sha256"]: json.loads(a.value)["source"]["offset"]
-               for a in out.audit}  # fmt: skip
-    return lambda r: offsets[hashlib.sha256(r.value).hexdigest()]
