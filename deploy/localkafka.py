@@ -152,7 +152,8 @@ class LocalKafka:
             "group.initial.rebalance.delay.ms": "0",
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
-            "message.max.bytes": str(LARGE_MESSAGE_BYTES),
+            # message.max.bytes stays at Kafka's default: the product's topics set their
+            # own limit (worker/admin.py), as they must on any cluster.
             "replica.fetch.max.bytes": str(LARGE_MESSAGE_BYTES),
         }
         return "".join(f"{k}={v}\n" for k, v in props.items())

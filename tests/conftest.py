@@ -55,7 +55,6 @@ def kafka_bootstrap() -> Iterator[str]:
             .with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
             .with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
             .with_env("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
-            .with_env("KAFKA_MESSAGE_MAX_BYTES", str(16 * 1024 * 1024))
         )
         with container:
             yield container.get_bootstrap_server()

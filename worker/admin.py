@@ -10,9 +10,12 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from worker.settings import Topics
 
-# The submitted, dead-letter and audit topics accept messages larger than the
-# worker's claim limit, so that an oversized claim reaches the worker and is
-# dead-lettered whole with a reason, instead of being refused at the producer.
+# Every topic a decision or its evidence goes to accepts messages well above the
+# worker's claim limit: a 1 MB claim becomes a review request carrying it in base64
+# (+33%), and its audit event carries it too. Set per topic, so that routing never
+# depends on the broker-wide default (1 MB), which would abort such a transaction
+# again and again and stall the partition. The submitted topic takes more than the
+# limit so that an oversized claim reaches the worker and is dead-lettered whole.
 LARGE_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
@@ -20,8 +23,8 @@ def topic_specs(topics: Topics) -> dict[str, dict[str, str]]:
     large = {"max.message.bytes": str(LARGE_MESSAGE_BYTES)}
     return {
         topics.submitted: large,
-        topics.scrubbed: {},
-        topics.review: {},
+        topics.scrubbed: large,
+        topics.review: large,
         topics.dead_letter: large,
         # Audit partition N is written only by the owner of input partition N.
         topics.audit: large,

@@ -71,3 +71,24 @@ async def test_poison_is_routed_with_a_reason_and_the_partition_keeps_moving(
     ]  # fmt: skip
     oversized = next(e for e in events if ReasonCode.OVERSIZED in e.reasons)
     assert oversized.input_b64 is None  # kept in the dead-letter topic; the digest proves it
+
+
+async def test_a_claim_just_under_the_size_limit_is_still_routed(
+    kafka_bootstrap: str, topics: Topics
+) -> None:
+    # 900 KB in: its review request carries the original in base64 (+33%), past the
+    # broker's default 1 MB message limit. The decision topics must take it.
+    big = example_claim(4)
+    big["diagnoses"] = []  # schema-invalid: goes to review with the original bytes
+    big["pad"] = "x" * 900_000
+    after = example_claim(5)
+    await produce(kafka_bootstrap, topics.submitted,
+                  [(None, json.dumps(big).encode()), (None, json.dumps(after).encode())],
+                  partition=0)  # fmt: skip
+    async with InProcessWorker(kafka_bootstrap, topics):
+        out = await wait_for_decisions(kafka_bootstrap, topics, expected=2, timeout=60)
+    [review] = out.review
+    assert len(review.value) > 1_000_000
+    assert base64.b64decode(ReviewRequest.model_validate_json(review.value).original_b64 or "") \
+        == json.dumps(big).encode()
+    assert [r.key for r in out.scrubbed] == [b"CLM-00000005"]
