@@ -89,6 +89,8 @@ async def test_a_claim_just_under_the_size_limit_is_still_routed(
         out = await wait_for_decisions(kafka_bootstrap, topics, expected=2, timeout=60)
     [review] = out.review
     assert len(review.value) > 1_000_000
-    assert base64.b64decode(ReviewRequest.model_validate_json(review.value).original_b64 or "") \
+    assert (
+        base64.b64decode(ReviewRequest.model_validate_json(review.value).original_b64 or "")
         == json.dumps(big).encode()
+    )
     assert [r.key for r in out.scrubbed] == [b"CLM-00000005"]
