@@ -57,6 +57,7 @@ class AuditEvent(WireModel):
     rule_pack: RulePackRef
     engine_version: str
     worker_id: str
+    event_time: AwareDatetime | None = None  # when the claim was published (record timestamp)
     decided_at: AwareDatetime
 
 

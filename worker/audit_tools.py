@@ -186,7 +186,7 @@ def replay(
         ctx = DecisionContext(
             topics=topics, worker_id=event.worker_id, max_claim_bytes=len(raw) + 1, pack=pack
         )
-        return decide(raw, None, event.source, ctx, event.decided_at)
+        return decide(raw, None, event.source, ctx, event.decided_at, event_time=event.event_time)
 
     for record in records:
         event = AuditEvent.model_validate_json(bytes(record.value))

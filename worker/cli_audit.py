@@ -205,6 +205,8 @@ def show_cmd(claim_id: str, files: FilesOpt = None, as_json: JsonOpt = False) ->
             f"[bold]{e.outcome.value}[/] -> {e.output_topic}"
         )
         out.print(f"  reasons {', '.join(e.reasons) or '-'}; rules {', '.join(e.rule_ids) or '-'}")
+        if e.event_time is not None:
+            out.print(f"  published {e.event_time.isoformat()}")
         out.print(
             f"  pack {e.rule_pack.name} {e.rule_pack.version} "
             f"({e.rule_pack.content_sha256[:12]}), engine {e.engine_version}, "

@@ -282,7 +282,8 @@ class ClaimProcessor:
         decisions = []
         for r in records:
             source = SourceRef(topic=tp.topic, partition=tp.partition, offset=r.offset)
-            decision = decide(r.value, r.key, source, self._ctx, decided_at, head)
+            published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
+            decision = decide(r.value, r.key, source, self._ctx, decided_at, head, published)
             head = decision.chain_after
             decisions.append(decision)
         checkpoint = AuditCheckpoint(

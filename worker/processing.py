@@ -190,6 +190,7 @@ def decide(
     ctx: DecisionContext,
     decided_at: datetime,
     chain: ChainHead = GENESIS,
+    event_time: datetime | None = None,
 ) -> Decision:
     """Route one input record: scrubbed, needs-review or dead-letter, plus its audit event,
     linked to ``chain``, the head of the input partition's audit chain."""
@@ -233,6 +234,7 @@ def decide(
         rule_pack=pack.ref,
         engine_version=ENGINE_VERSION,
         worker_id=ctx.worker_id,
+        event_time=event_time,
         decided_at=decided_at,
     )
     out_key = verdict.claim_id.encode() if verdict.claim_id is not None else key

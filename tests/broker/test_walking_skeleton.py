@@ -45,6 +45,8 @@ async def test_one_claim_gives_one_decision_and_one_audit_event(
     assert audit.input_sha256 == hashlib.sha256(value).hexdigest()
     assert base64.b64decode(audit.input_b64 or "") == value
     assert audit.output_sha256 == hashlib.sha256(decision.value).hexdigest()
+    # Event time is the input record's timestamp; the decision comes after it.
+    assert audit.event_time is not None and audit.event_time <= audit.decided_at
     # The audit event sits on the audit partition that mirrors the input partition.
     assert out.audit[0].partition == audit.source.partition
     assert json.loads(out.audit[0].value)["worker_id"] == "w-inproc"
