@@ -239,6 +239,7 @@ class ClaimProcessor:
             client_id=f"oncoscrub-{s.worker_id}-p{tp.partition}",
             transactional_id=transactional_id(s.txn_prefix, tp),
             transaction_timeout_ms=s.transaction_timeout_ms,
+            request_timeout_ms=s.request_timeout_ms,
             enable_idempotence=True,
             acks="all",
             linger_ms=s.linger_ms,

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     max_partition_fetch_bytes: int = Field(default=17 * 1024 * 1024, ge=1024)
     max_request_bytes: int = Field(default=17 * 1024 * 1024, ge=1024)
     transaction_timeout_ms: int = Field(default=60_000, ge=1000)
+    # How long a send may wait (for metadata, a leader, an acknowledgement) before the
+    # batch is aborted and retried.
+    request_timeout_ms: int = Field(default=40_000, ge=1000)
     session_timeout_ms: int = Field(default=10_000, ge=1000)
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     linger_ms: int = Field(default=5, ge=0)
