@@ -20,16 +20,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from worker.admin import ensure_topics, partitions_of, topic_specs
+from worker.auditlog import start_reader
 from worker.settings import Topics
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-async def _start(consumer: AIOKafkaConsumer) -> None:
-    await consumer.start()
-    # aiokafka's group-less consumer re-raises CancelledError if it is stopped before
-    # its background task first ran; let that task start.
-    await asyncio.sleep(0)
 
 
 async def create_topics(bootstrap: str, topics: Topics, partitions: int = 3) -> None:
@@ -80,7 +74,7 @@ async def read_topic(
         max_partition_fetch_bytes=17 * 1024 * 1024,
         fetch_max_bytes=64 * 1024 * 1024,
     )
-    await _start(consumer)
+    await start_reader(consumer)
     try:
         tps = await partitions_of(bootstrap, topic)
         if not tps:
@@ -100,16 +94,6 @@ async def read_topic(
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
         return out
-    finally:
-        await consumer.stop()
-
-
-async def end_offsets(bootstrap: str, topic: str, isolation: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level=isolation)
-    await _start(consumer)
-    try:
-        tps = await partitions_of(bootstrap, topic)
-        return {tp.partition: off for tp, off in (await consumer.end_offsets(tps)).items()}
     finally:
         await consumer.stop()
 
@@ -249,8 +233,8 @@ class OpenTransactionWatch:
         self._tps: list[TopicPartition] = []
 
     async def __aenter__(self) -> OpenTransactionWatch:
-        await _start(self._committed)
-        await _start(self._uncommitted)
+        await start_reader(self._committed)
+        await start_reader(self._uncommitted)
         self._tps = await partitions_of(self.bootstrap, self.topic)
         return self
 

@@ -68,9 +68,7 @@ def pack_from_texts(version: str, texts: Mapping[str, str]) -> RulePack:
 @cache
 def current_pack() -> RulePack:
     """The pack shipped with this engine."""
-    data = resources.files("rules").joinpath("data")
-    texts = {name: data.joinpath(name).read_text(encoding="utf-8") for name in DATA_FILES}
-    return pack_from_texts(RULE_PACK_VERSION, texts)
+    return pack_from_texts(RULE_PACK_VERSION, current_texts())
 
 
 def load_pack_dir(path: Path) -> RulePack:
@@ -88,5 +86,6 @@ def write_pack_dir(pack_texts: Mapping[str, str], version: str, path: Path) -> N
 
 
 def current_texts() -> dict[str, str]:
+    """The shipped pack's data files (a starting point for a candidate pack)."""
     data = resources.files("rules").joinpath("data")
     return {name: data.joinpath(name).read_text(encoding="utf-8") for name in DATA_FILES}

@@ -7,7 +7,6 @@ out; batch mode and replay call the same function, so all three decide alike.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +27,7 @@ from schemas.decision import (
     Severity,
 )
 from schemas.errors import review_reasons
-from worker.chain import GENESIS, ChainHead
+from worker.chain import GENESIS, ChainHead, sha256_hex
 from worker.settings import Topics
 
 Headers = tuple[tuple[str, bytes], ...]
@@ -65,10 +64,6 @@ class DecisionContext:
     worker_id: str
     max_claim_bytes: int
     pack: RulePack | None = None  # None: the pack shipped with the engine
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _claim_id_of(raw: bytes) -> tuple[str | None, int | None]:
@@ -224,11 +219,11 @@ def decide(
         claim_id=verdict.claim_id,
         claim_version=verdict.claim_version,
         source=source,
-        input_sha256=_sha256(value),
+        input_sha256=sha256_hex(value),
         input_b64=input_b64,
         outcome=verdict.outcome,
         output_topic=out_topic,
-        output_sha256=_sha256(body),
+        output_sha256=sha256_hex(body),
         reasons=reason_codes,
         rule_ids=tuple(sorted({f.rule_id for f in findings})),
         rule_pack=pack.ref,
