@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from rules.admin_codes import CodingOptions, code_events
+from rules.claim_checks import run_checks
+from rules.claim_view import claim_view
 from rules.mar import normalise
 from rules.pack import RULE_PACK_VERSION, RulePack, current_pack
 from rules.supply import check_supply
 from schemas.claim import ClaimType, SubmittedClaim
-from schemas.decision import ComputedLine, Finding, RulePackRef, Severity
+from schemas.decision import ComputedLine, Correction, Finding, RulePackRef, Severity
 
-ENGINE_VERSION = "0.3.0"
+ENGINE_VERSION = "0.4.0"
 
 __all__ = ["ENGINE_VERSION", "RULE_PACK_VERSION", "Assessment", "assess", "rule_pack"]
 
@@ -28,6 +30,7 @@ class Assessment:
     computed_lines: tuple[ComputedLine, ...]
     findings: tuple[Finding, ...]
     rule_pack: RulePackRef
+    corrections: tuple[Correction, ...] = ()
 
     @property
     def needs_review(self) -> bool:
@@ -64,14 +67,21 @@ def assess(
     Pure: the same claim and pack always give the same result.
     """
     pack = pack or current_pack()
+    options = options or options_for(pack, claim.payer.payer_id)
     normalised = normalise(claim, pack.catalogue)
     lines, findings = code_events(
         normalised.events,
         facility=claim.claim_type is ClaimType.INSTITUTIONAL,
         place_of_service=claim.place_of_service,
-        options=options or options_for(pack, claim.payer.payer_id),
+        options=options,
         addon_primaries=pack.addon_primaries,
         other_services=_other_services(claim, pack),
     )
-    all_findings = [*normalised.findings, *findings, *check_supply(claim, normalised.drugs)]
-    return Assessment(tuple(lines), tuple(all_findings), pack.ref)
+    checked = run_checks(claim_view(claim, lines, pack, medicare=options.medicare))
+    all_findings = (
+        *normalised.findings,
+        *findings,
+        *check_supply(claim, normalised.drugs),
+        *checked.findings,
+    )
+    return Assessment(tuple(lines), all_findings, pack.ref, tuple(checked.corrections))

@@ -7,7 +7,9 @@ audit event names, so a past decision is re-decided with the rules then in force
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -22,15 +24,43 @@ from rules.reference import (
     parse_overrides,
     parse_payer_options,
 )
+from rules.tables import (
+    DatedPairs,
+    HcpcsQuarters,
+    Icd10Set,
+    Mue,
+    PayerPolicy,
+    PtpTable,
+    Release,
+    parse_dated_pairs,
+    parse_hcpcs_quarters,
+    parse_icd10,
+    parse_mue,
+    parse_payer_policies,
+    parse_ptp,
+    parse_releases,
+)
 from schemas.decision import RulePackRef
 
 PACK_NAME = "core"
-RULE_PACK_VERSION = "2026.11.1"
+RULE_PACK_VERSION = "2026.11.2"
 DATA_FILES = (
+    "sources.csv",
     "drugs.csv",
     "payer_drug_overrides.csv",
     "payer_options.csv",
+    "payer_policies.csv",
     "addon_primary_map.csv",
+    "ncci_ptp_hospital.csv",
+    "ncci_ptp_practitioner.csv",
+    "ncci_bypass_modifiers.csv",
+    "mue_facility.csv",
+    "mue_practitioner.csv",
+    "hcpcs_quarters.csv",
+    "imrt_conflicts.csv",
+    "g_code_map.csv",
+    "icd10cm_codes.csv",
+    "icd10cm_unacceptable_pdx.csv",
 )
 
 
@@ -40,6 +70,21 @@ class RulePack:
     catalogue: DrugCatalogue
     addon_primaries: dict[str, frozenset[str]]
     payer_options: dict[str, PayerOptions]
+    releases: tuple[Release, ...]
+    payer_policies: tuple[PayerPolicy, ...]
+    billed_addons: DatedPairs  # drug-administration and type 1 maps: add-on -> primaries
+    ptp_hospital: PtpTable
+    ptp_practitioner: PtpTable  # empty: professional claims use the hospital table (PACK-Q2)
+    bypass_modifiers: DatedPairs  # "*" -> modifiers that bypass a PTP edit with indicator 1
+    mue_facility: dict[str, Mue]
+    mue_practitioner: dict[str, Mue]
+    hcpcs: HcpcsQuarters
+    imrt_conflicts: DatedPairs  # 77301 -> codes it includes
+    g_codes: dict[str, frozenset[str]]  # freestanding G-code -> hospital CPT codes
+    icd10: Icd10Set
+
+    def release_of(self, file: str) -> Release | None:
+        return next((r for r in self.releases if file in r.files), None)
 
 
 def content_sha256(texts: Mapping[str, str]) -> str:
@@ -59,10 +104,48 @@ def pack_from_texts(version: str, texts: Mapping[str, str]) -> RulePack:
         ),
         # Every drug-administration row is in force from the oldest quarter carried
         # (2019-07-01) through 2036-03-31, so the union is the list for any date of service
-        # the engine sees; parse_addon_map(text, on) gives a dated view when that changes.
-        addon_primaries=parse_addon_map(texts["addon_primary_map.csv"]),
+        # the engine sees; parse_addon_map(text, on=...) gives a dated view when that changes.
+        addon_primaries=parse_addon_map(texts["addon_primary_map.csv"], table=DRUG_ADMIN_ADDONS),
         payer_options=parse_payer_options(texts["payer_options.csv"]),
+        releases=parse_releases(texts["sources.csv"]),
+        payer_policies=parse_payer_policies(texts["payer_policies.csv"]),
+        billed_addons=parse_dated_pairs(
+            texts["addon_primary_map.csv"],
+            "addon",
+            "primary",
+            where={"table": f"{DRUG_ADMIN_ADDONS}|map_addon_type1"},
+        ),
+        ptp_hospital=parse_ptp(texts["ncci_ptp_hospital.csv"]),
+        ptp_practitioner=parse_ptp(texts["ncci_ptp_practitioner.csv"]),
+        bypass_modifiers=parse_dated_pairs(
+            "modifier,key,effective_from,effective_through\n"
+            + "".join(
+                f"{r.split(',', 1)[0]},*,{r.split(',', 1)[1]}\n"
+                for r in texts["ncci_bypass_modifiers.csv"].splitlines()[1:]
+                if r
+            ),
+            "key",
+            "modifier",
+        ),
+        mue_facility=parse_mue(texts["mue_facility.csv"]),
+        mue_practitioner=parse_mue(texts["mue_practitioner.csv"]),
+        hcpcs=parse_hcpcs_quarters(texts["hcpcs_quarters.csv"]),
+        imrt_conflicts=parse_dated_pairs(
+            texts["imrt_conflicts.csv"], "imrt_code", "conflicting_code"
+        ),
+        g_codes=parse_g_code_map(texts["g_code_map.csv"]),
+        icd10=parse_icd10(texts["icd10cm_codes.csv"], texts["icd10cm_unacceptable_pdx.csv"]),
     )
+
+
+DRUG_ADMIN_ADDONS = "map_addon_drug_admin"
+
+
+def parse_g_code_map(text: str) -> dict[str, frozenset[str]]:
+    return {
+        row["g_code"]: frozenset(row["hospital_codes"].split("|"))
+        for row in csv.DictReader(io.StringIO(text))
+    }
 
 
 @cache

@@ -14,14 +14,6 @@ from enum import StrEnum
 
 from schemas.decision import Confidence
 
-DATA_FILES = (
-    "drugs.csv",
-    "payer_drug_overrides.csv",
-    "payer_options.csv",
-    "addon_primary_map.csv",
-)
-
-
 UNCLASSIFIED_CODES = frozenset({"J3490", "J3590", "J9999", "J7799", "C9399"})
 
 
@@ -146,10 +138,14 @@ def parse_overrides(text: str) -> tuple[PayerOverride, ...]:
     )
 
 
-def parse_addon_map(text: str, on: date | None = None) -> dict[str, frozenset[str]]:
-    """Add-on code -> allowed primary codes (rows in force on ``on``; all rows if None)."""
+def parse_addon_map(
+    text: str, on: date | None = None, table: str | None = None
+) -> dict[str, frozenset[str]]:
+    """Add-on code -> allowed primary codes (rows of ``table`` in force on ``on``; all if None)."""
     allowed: dict[str, set[str]] = {}
     for row in _rows(text):
+        if table is not None and row["table"] != table:
+            continue
         if on is not None and not (
             date.fromisoformat(row["effective_from"])
             <= on

@@ -10,107 +10,10 @@ Source ids (S1…) are those of the coding specification §0.3.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
+from rules.claim_rules import CLAIM_RULES
+from rules.rule import ERR, NC, WARN, H, M, Rule
 
-from schemas.decision import Citation, Confidence, Finding, Severity
-
-_SOURCES: dict[str, str] = {
-    "S1": "https://med.noridianmedicare.com/web/jea/topics/drugs-biologicals-injections/chemotherapy-administration-billing",
-    "S2": "https://med.noridianmedicare.com/web/jea/topics/drugs-biologicals-injections/initial-drug-administration",
-    "S3": "https://med.noridianmedicare.com/web/jea/topics/drugs-biologicals-injections/hydration",
-    "S5": "https://med.noridianmedicare.com/web/jeb/policies/coverage-articles/chemotherapy-administration",
-    "S8": "https://www.cms.gov/Research-Statistics-Data-and-Systems/Monitoring-Programs/Medicare-FFS-Compliance-Programs/Recovery-Audit-Program/Approved-RAC-Topics-Items/0071-Initial-Hydration-Infusion-and-Chemotherapy-Administration.html",
-    "S10": "https://cms.gov/medicare-coverage-database/view/article.aspx?articleid=52732",
-    "S11": "https://aapc.com/codes/coding-newsletters/my-oncology-hematology-coding-alert/reader-questions-nix-reporting-ns-concurrent-with-chemo-article",
-    "S12": "https://www.aapc.com:443/discuss/threads/billing-hydration-and-chemotherapy.196971/post-539772",
-    "S13": "https://aapc.com/discuss/threads/iv-hydration-question.110083",
-    "S15": "https://aapc.com/codes/coding-newsletters/my-oncology-hematology-coding-alert/you-be-the-coder-size-up-this-infusion-scenario-131995-article",
-    "S17": "http://medicalcodingnews.org/oncology-coding-day-1-of-folfox4-regimen/",
-    "S18": "https://www.aapc.com/codes/coding-newsletters/my-oncology-hematology-coding-alert/infusions-for-infusions-primary-purpose-not-medication-sequence-matters-most-157703-article",
-    "S19": "https://aapc.com/codes/coding-newsletters/my-oncology-hematology-coding-alert/you-be-the-coder-do-2-trips-allow-2-initial-codes-136211-article",
-    "S20": "https://www.aapc.com/discuss/threads/coding-for-iv-push-of-same-substance-for-physician-office.108863/post-313223",
-    "S22": "http://www.obc.med.miami.edu/awareness/obc-tips/administration-charges",
-    "S23": "https://webhooks.codingahead.com/cpt/codes/96368",
-    "S24": "https://www.aapc.com/codes/coding-newsletters/my-oncology-hematology-coding-alert/heres-why-simultaneous-infusions-dont-always-equal-concurrent-code-article",
-    "S25": "http://pubmedcentralcanada.ca/pmcc/articles/PMC2900877/",
-    "S26": "https://aapc.com/codes/coding-newsletters/my-oncology-hematology-coding-alert/stay-compliant-get-paid-properly-for-pump-maintenance-and-port-flushes-article",
-    "S27": "https://hcpcsdata.vercel.app/codes/G0498",
-    "S28": "https://cms.gov/medicare-coverage-database/view/article.aspx?articleId=55134",
-    "S29": "https://medicare-faqs.com/what-will-medicare-pay-for-96523",
-    "S31": "https://www.regence.com/web/regence_provider/injection-and-infusion-services",
-    "S32": "https://revenuecycleadvisor.com/node/4136",
-    "S33": "https://medlearn.com/general-question-for-the-week-of-june-10-2024",
-    "S34": "https://www.thehaugengroup.com/hydration-infusion-coding-at-midnight-the-orphaned-service-interval/",
-    "S38": "HCPCS Level II J-code table (~2020), GitHub wamuir/hcpcs groups/j.md",
-    "S61": "https://docslib.org/doc/9492712/uwhc-iv-infusion-mini-manual",
-    "S62": "https://libmaneducation.com/learning-to-code-injections-and-infusions/",
-    "S63": "http://medpdffinder.com/c/compliance.uclahealth.org1.html",
-    "S64": "https://legalclarity.org/cpt-96375-additional-iv-push-billing-and-coding/",
-    "S65": "https://webhooks.codingahead.com/cpt/codes/96405",
-    "IOCE": "CMS I/OCE reference tables, drug administration add-on map (rules/data/addon_primary_map.csv)",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str
-    title: str
-    checks: str  # what the rule checks or does
-    why: str  # why a careful coder does it
-    confidence: Confidence
-    section: str  # where in the coding specification
-    sources: tuple[str, ...]
-    severity: Severity = Severity.INFO
-
-    @property
-    def citations(self) -> tuple[Citation, ...]:
-        return _citations(self)
-
-    def finding(
-        self,
-        message: str,
-        admin_ids: Sequence[str] = (),
-        line_numbers: Sequence[int] = (),
-        severity: Severity | None = None,
-        suggested_correction: str | None = None,
-    ) -> Finding:
-        nc = self.confidence is Confidence.NEEDS_CONFIRMATION
-        return Finding(
-            rule_id=self.id,
-            # NC never decides silently: it always sends the claim to a person.
-            severity=Severity.ERROR if nc else (severity or self.severity),
-            message=message,
-            citations=self.citations,
-            confidence=self.confidence,
-            admin_ids=tuple(admin_ids),
-            line_numbers=tuple(line_numbers),
-            suggested_correction=None if nc else suggested_correction,
-        )
-
-
-@cache
-def _citations(r: Rule) -> tuple[Citation, ...]:
-    # Built once per rule: findings are made on the hot path and citations never change.
-    spec = Citation(source="Oncology coding rules specification", section=r.section)
-    cited = tuple(
-        Citation(
-            source=s,
-            url=_SOURCES[s] if _SOURCES[s].startswith("http") else None,
-            section=None if _SOURCES[s].startswith("http") else _SOURCES[s],
-        )
-        for s in r.sources
-    )
-    return (spec, *cited)
-
-
-H, M, NC = Confidence.HIGH, Confidence.MEDIUM, Confidence.NEEDS_CONFIRMATION
-ERR, WARN = Severity.ERROR, Severity.WARNING
-
-RULES: dict[str, Rule] = {
-    r.id: r
-    for r in (
+ADM_RULES: tuple[Rule, ...] = (
         Rule(
             "ADM-A1",
             "Vehicle, KVO and flush fluid is not coded",
@@ -514,8 +417,9 @@ RULES: dict[str, Rule] = {
             ("S38",),
             WARN,
         ),
-    )
-}
+)
+
+RULES: dict[str, Rule] = {r.id: r for r in (*ADM_RULES, *CLAIM_RULES)}
 
 
 def rule(rule_id: str) -> Rule:

@@ -12,7 +12,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from schemas.base import SCHEMA_VERSION, HcpcsCode, Identifier, Modifier, ShortText, WireModel
+from schemas.base import (
+    SCHEMA_VERSION,
+    HcpcsCode,
+    Icd10Code,
+    Identifier,
+    Modifier,
+    ShortText,
+    WireModel,
+)
 from schemas.claim import SubmittedClaim
 
 
@@ -45,7 +53,29 @@ class Finding(WireModel):
     confidence: Confidence
     line_numbers: tuple[int, ...] = ()
     admin_ids: tuple[Identifier, ...] = ()
+    codes: tuple[HcpcsCode, ...] = ()  # the codes involved, computed lines included
     suggested_correction: ShortText | None = None
+
+
+class CorrectionAction(StrEnum):
+    REMOVE_LINE = "remove_line"
+    RESEQUENCE_DIAGNOSES = "resequence_diagnoses"
+
+
+class Correction(WireModel):
+    """A change whose fix is certain (never from an NC rule).
+
+    On ``claims.scrubbed`` it has been applied to the lines a payer should receive; on
+    ``claims.needs-review`` it is proposed alongside the errors a person must resolve.
+    """
+
+    rule_id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]{1,31}$")]
+    action: CorrectionAction
+    line_numbers: tuple[int, ...] = ()
+    codes: tuple[HcpcsCode, ...] = ()
+    diagnoses: tuple[Icd10Code, ...] = ()  # the new order, for a resequencing
+    reason: ShortText
+    policy_id: Identifier | None = None  # the payer policy row that made it certain
 
 
 class ComputedLine(WireModel):
@@ -96,6 +126,7 @@ class ScrubbedClaim(WireModel):
     claim: SubmittedClaim
     computed_lines: tuple[ComputedLine, ...] = ()
     findings: tuple[Finding, ...] = ()
+    corrections: tuple[Correction, ...] = ()
     rule_pack: RulePackRef
     engine_version: str
 
@@ -115,5 +146,6 @@ class ReviewRequest(WireModel):
     original_b64: str | None = None
     computed_lines: tuple[ComputedLine, ...] = ()
     findings: tuple[Finding, ...] = ()
+    corrections: tuple[Correction, ...] = ()
     rule_pack: RulePackRef
     engine_version: str

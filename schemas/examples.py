@@ -24,28 +24,35 @@ _FORMULARY: list[tuple[str, str | None, str, str, str, int | None, str, str]] = 
     ("normal saline", "J7030", "1000", "mL", "IV", 60, "TREATMENT", "1"),
     ("iron sucrose", "J1756", "200", "mg", "IV", 30, "TREATMENT", "200"),
     ("leuprolide depot", "J9217", "7.5", "mg", "IM", None, "TREATMENT", "1"),
-    ("pegfilgrastim", "J2505", "6", "mg", "SQ", None, "TREATMENT", "1"),
+    ("filgrastim", "J1442", "480", "mcg", "SQ", None, "TREATMENT", "480"),
     ("normal saline flush", None, "10", "mL", "IV", 1, "FLUSH", "0"),
 ]
 
-_DIAGNOSES = [("Z51.11", "C50.911"), ("Z51.11", "C18.7"), ("Z51.11", "C34.90"), ("D50.0", "C61")]
+_CHEMO = frozenset({"paclitaxel", "carboplatin", "oxaliplatin", "gemcitabine", "leuprolide depot"})
+_CANCERS = ("C50.911", "C18.7", "C34.90", "C61")
 _TZ = timezone(timedelta(hours=-5))
 
 
 def example_claim(n: int, administrations: int | None = None) -> dict[str, Any]:
-    """A schema-valid submitted claim as a JSON-ready dict (at most 13 MAR entries)."""
+    """A schema-valid submitted claim as a JSON-ready dict (at most 13 MAR entries).
+
+    Coded as a careful coder would, so the scrubber passes nearly all of them.
+    """
     rnd = random.Random(n)
     count = administrations if administrations is not None else rnd.randint(1, 12)
     facility = rnd.random() < 0.6
-    day = date(2026, 3, 2) + timedelta(days=n % 200)
+    day = date(2026, 4, 1) + timedelta(days=n % 180)
     clock = datetime(day.year, day.month, day.day, 8, 30, tzinfo=_TZ)
     encounter = f"E{n}"
     admins: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
-    # Each drug at most once per claim, in a random order.
-    for i, (name, hcpcs, dose, unit, route, minutes, purpose, units) in enumerate(
-        rnd.sample(_FORMULARY, min(count, len(_FORMULARY)))
-    ):
+    # Each drug at most once per claim, in a random order. An SQ or IM injection is a visit
+    # of its own: beside an IV chain its code needs a modifier that only documentation can
+    # justify (NCCI PTP, modifier indicator 1), which would send the example to review.
+    drawn = rnd.sample(_FORMULARY, min(count, len(_FORMULARY)))
+    if any(d[4] == "IV" for d in drawn):
+        drawn = [d for d in drawn if d[4] == "IV"]
+    for i, (name, hcpcs, dose, unit, route, minutes, purpose, units) in enumerate(drawn):
         technique = "INJECTION" if minutes is None else ("PUSH" if minutes <= 15 else "INFUSION")
         start = clock + timedelta(minutes=rnd.randint(1, 10))
         stop = start + timedelta(minutes=minutes) if minutes is not None else start
@@ -78,7 +85,11 @@ def example_claim(n: int, administrations: int | None = None) -> dict[str, Any]:
                     "date_of_service": day.isoformat(),
                 }
             )
-    first, second = _DIAGNOSES[n % len(_DIAGNOSES)]
+    # Coded as a careful coder would (spec 5.1): Z51.11 first for a chemotherapy encounter,
+    # otherwise the malignancy first, then anemia in neoplastic disease.
+    cancer = _CANCERS[n % len(_CANCERS)]
+    chemo = any(a["drug"]["name"] in _CHEMO for a in admins)
+    first, second = ("Z51.11", cancer) if chemo else (cancer, "D63.0")
     return {
         "schema_version": "1",
         "claim_id": f"CLM-{n:08d}",

@@ -155,6 +155,7 @@ def _decision_body(
                 claim=verdict.claim,
                 computed_lines=assessment.computed_lines,
                 findings=assessment.findings,
+                corrections=assessment.corrections,
                 rule_pack=assessment.rule_pack,
                 engine_version=ENGINE_VERSION,
             )
@@ -170,6 +171,7 @@ def _decision_body(
             original_b64=None if verdict.claim is not None else input_b64,
             computed_lines=assessment.computed_lines if assessment else (),
             findings=assessment.findings if assessment else (),
+            corrections=assessment.corrections if assessment else (),
             rule_pack=pack_ref,
             engine_version=ENGINE_VERSION,
         )

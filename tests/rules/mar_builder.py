@@ -9,7 +9,7 @@ from rules import Assessment
 from rules.pack import current_pack
 from schemas import SubmittedClaim
 
-DAY = "2026-03-02"
+DAY = "2026-05-04"
 OFFSET = "-05:00"
 
 

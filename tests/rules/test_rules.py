@@ -31,7 +31,7 @@ def ns(start: str, stop: str | None, **kw: Any) -> dict[str, Any]:
 
 def overnight() -> SubmittedClaim:
     entry = admin("carboplatin", "23:30", "23:59")
-    entry["stop"] = at("00:45", "2026-03-03")
+    entry["stop"] = at("00:45", "2026-05-05")
     return claim(entry)
 
 

@@ -50,9 +50,9 @@ EXAMPLES: list[tuple[int, Mar, dict[str, int], dict[str, int] | None, set[str]]]
     (7, lambda: folfox("11:00", "13:00"),
      {"96413": 1, "96415": 1, "96367": 1, "96366": 1, "96411": 1, "96416": 1}, None, {"ADM-G2"}),
     (8, lambda: (
-        admin("fluorouracil", "10:00", technique="PUMP_DISCONNECT", day="2026-03-04"),
+        admin("fluorouracil", "10:00", technique="PUMP_DISCONNECT", day="2026-05-06"),
         admin("heparin lock flush", "10:05", purpose="FLUSH", technique="FLUSH",
-              day="2026-03-04"),
+              day="2026-05-06"),
     ), {"96523": 1}, None, set()),
     (9, lambda: (admin("fluorouracil", "10:00", technique="PUMP_REFILL",
                        pump={"kind": "PORTABLE"}),), {"96521": 1}, None, set()),
@@ -151,7 +151,7 @@ def test_example_01_supply_units_gemcitabine_1000_mg_is_j9201_x5() -> None:
     wrong = assess(claim(gem, lines=(("J9201", "1000"),)))
     [finding] = wrong.findings
     assert finding.rule_id == "ADM-S1" and wrong.needs_review
-    assert finding.suggested_correction == "J9201 x 5 on 2026-03-02"
+    assert finding.suggested_correction == "J9201 x 5 on 2026-05-04"
     assert finding.line_numbers == (1,)
 
 

@@ -1,0 +1,29 @@
+"""Claim-level checks: the pack's data releases, diagnosis sequencing, bundling and unit
+limits, radiation oncology. Pure: the claim view in, findings and corrections out."""
+
+from __future__ import annotations
+
+from rules.bundling import check_bundling
+from rules.claim_view import ClaimView
+from rules.radiation import check_radiation
+from rules.registry import rule
+from rules.sequencing import check_sequencing
+
+
+def check_releases(v: ClaimView) -> None:
+    """PACK-Q1: a date of service outside a release's dates is decided with it, visibly."""
+    for release in v.pack.releases:
+        outside = [d for d in v.dates if not release.covers(d)]
+        if outside:
+            side = "after" if outside[-1] > (release.covers_through or outside[-1]) else "before"
+            v.report(rule("PACK-Q1"), f"{release.description}: covers {release.covers_from} to "
+                     f"{release.covers_through}; applied to {side} that, for {outside[-1]}.")
+
+
+CHECKS = (check_releases, check_sequencing, check_bundling, check_radiation)
+
+
+def run_checks(v: ClaimView) -> ClaimView:
+    for check in CHECKS:
+        check(v)
+    return v

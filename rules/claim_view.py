@@ -1,0 +1,134 @@
+"""The claim as the claim rules see it: every line to be billed, diagnoses, payer policies.
+
+The lines are the codes computed from the MAR plus the submitted lines the MAR does not
+replace: when a claim carries a MAR, its submitted drug-administration codes are superseded
+by the computed ones, so each service is checked once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+
+from rules.pack import RulePack
+from rules.rule import Rule
+from rules.tables import Icd10Set, PayerPolicy
+from schemas.claim import ClaimType, SubmittedClaim
+from schemas.decision import Citation, ComputedLine, Correction, Finding
+
+
+def is_admin_code(code: str) -> bool:
+    """Drug-administration codes the engine computes from a MAR (96360-96549, C8957, G0498)."""
+    return code[:3] in ("963", "964", "965") or code in ("C8957", "G0498")
+
+
+def in_range(code: str, low: str, high: str) -> bool:
+    return len(code) == len(low) and low <= code <= high
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    code: str
+    units: Decimal
+    modifiers: frozenset[str]
+    dos: date
+    line_number: int | None  # None: computed from the MAR
+    admin_ids: tuple[str, ...] = ()
+
+    @property
+    def billed(self) -> bool:
+        return self.line_number is not None
+
+
+@dataclass
+class ClaimView:
+    claim: SubmittedClaim
+    lines: tuple[Line, ...]
+    pack: RulePack
+    medicare: bool
+    findings: list[Finding] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+    # (code, code, date) pairs a specific rule already decided; NCCI-PTP leaves them alone
+    handled: set[tuple[str, str, date]] = field(default_factory=set)
+
+    @property
+    def facility(self) -> bool:
+        return self.claim.claim_type is ClaimType.INSTITUTIONAL
+
+    @cached_property
+    def diagnoses(self) -> tuple[str, ...]:
+        return tuple(Icd10Set.dotted(d) for d in self.claim.diagnoses)
+
+    @cached_property
+    def by_date(self) -> dict[date, tuple[Line, ...]]:
+        out: dict[date, list[Line]] = defaultdict(list)
+        for line in self.lines:
+            out[line.dos].append(line)
+        return {d: tuple(v) for d, v in sorted(out.items())}
+
+    @cached_property
+    def codes(self) -> frozenset[str]:
+        return frozenset(line.code for line in self.lines)
+
+    @cached_property
+    def dates(self) -> tuple[date, ...]:
+        days = set(self.by_date) | {self.claim.statement_from}
+        return tuple(sorted(days))
+
+    def having(self, codes: Iterable[str] | None = None, on: date | None = None) -> tuple[Line, ...]:
+        wanted = frozenset(codes) if codes is not None else None
+        pool = self.by_date.get(on, ()) if on is not None else self.lines
+        return tuple(x for x in pool if wanted is None or x.code in wanted)
+
+    def units(self, codes: Iterable[str]) -> int:
+        wanted = frozenset(codes)
+        return int(sum((x.units for x in self.lines if x.code in wanted), Decimal(0)))
+
+    def policies(self, rule_id: str) -> tuple[PayerPolicy, ...]:
+        """Payer policy rows for this rule, payer and plan in force on the claim's first date."""
+        payer = self.claim.payer
+        return tuple(
+            p
+            for p in self.pack.payer_policies
+            if p.rule_id == rule_id and p.applies(payer.payer_id, payer.plan, self.dates[0])
+        )
+
+    def report(self, rule: Rule, message: str, lines: Sequence[Line] = (), **kw: object) -> None:
+        self.findings.append(
+            rule.finding(
+                message,
+                line_numbers=sorted({x.line_number for x in lines if x.line_number is not None}),
+                admin_ids=sorted({a for x in lines for a in x.admin_ids}),
+                codes=sorted({x.code for x in lines}),
+                **kw,  # type: ignore[arg-type]
+            )
+        )
+
+
+def policy_citation(policy: PayerPolicy) -> Citation:
+    return Citation(
+        source=f"{policy.document} (payer policy {policy.policy_id}, captured {policy.captured_on})",
+        section=policy.section or None,
+        url=policy.url,
+    )
+
+
+def claim_view(
+    claim: SubmittedClaim, computed: Sequence[ComputedLine], pack: RulePack, medicare: bool
+) -> ClaimView:
+    has_mar = bool(claim.administrations)
+    lines = [
+        Line(c.code, c.units, frozenset(c.modifiers), date.fromisoformat(c.date_of_service),
+             None, c.admin_ids)
+        for c in computed
+    ]  # fmt: skip
+    lines += [
+        Line(s.code, s.units, frozenset(s.modifiers), s.date_of_service, s.line_number)
+        for s in claim.service_lines
+        if not (has_mar and is_admin_code(s.code))
+    ]
+    return ClaimView(claim, tuple(lines), pack, medicare)

@@ -1,0 +1,314 @@
+"""The CMS and payer tables of a rule pack: parsing (text in, tables out) and dated look-ups.
+
+Every row carries the dates it is in force, so a claim is checked with the rows of its
+date of service. CMS files are read in the layout CMS publishes (or the I/OCE extract the
+pack ships), so a billing team can drop in the current quarter's file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from schemas.decision import Confidence, Severity
+
+OPEN_END = date(9999, 12, 31)
+
+
+def _rows(text: str) -> Iterator[dict[str, str]]:
+    yield from csv.DictReader(io.StringIO(text))
+
+
+def _day(value: str) -> date:
+    value = value.strip()
+    if not value or value == "*":
+        return OPEN_END
+    if len(value) == 8 and value.isdigit():  # CMS files write YYYYMMDD
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    return date.fromisoformat(value)
+
+
+Span = tuple[date, date]
+
+
+def _in(span: Span, on: date) -> bool:
+    return span[0] <= on <= span[1]
+
+
+# -- NCCI procedure-to-procedure edits --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PtpEdit:
+    column1: str  # payable
+    column2: str  # not payable beside column1 on the same date
+    modifier_indicator: str  # "0" never bypassed, "1" an NCCI-bypass modifier allows both
+
+
+@dataclass(frozen=True)
+class PtpTable:
+    edits: dict[tuple[str, str], tuple[tuple[Span, str], ...]]
+
+    def __len__(self) -> int:
+        return len(self.edits)
+
+    def edit(self, a: str, b: str, on: date) -> PtpEdit | None:
+        for c1, c2 in ((a, b), (b, a)):
+            for span, indicator in self.edits.get((c1, c2), ()):
+                if _in(span, on) and indicator != "9":
+                    return PtpEdit(c1, c2, indicator)
+        return None
+
+
+def _header_index(lines: list[list[str]], first_cell: tuple[str, ...]) -> int:
+    """Row index of the header in a CMS file, after its copyright preamble."""
+    for i, row in enumerate(lines):
+        if row and row[0].strip().strip('"').lower().replace(" ", "") in first_cell:
+            return i
+    raise ValueError(f"no header row starting with one of {first_cell}")
+
+
+def _table(text: str) -> list[list[str]]:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = "\t" if "\t" in text[: max(len(first), 4096)] else ","
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def parse_ptp(text: str) -> PtpTable:
+    """The pack's extract (column1,column2,modifier_indicator,effective_from,effective_through)
+    or a CMS practitioner / hospital PTP file (Column 1, Column 2, *, Effective Date,
+    Deletion Date, Modifier, Rationale), tab- or comma-separated."""
+    rows = _table(text)
+    edits: dict[tuple[str, str], list[tuple[Span, str]]] = {}
+    if not rows:
+        return PtpTable({})
+    head = _header_index(rows, ("column1",))
+    names = [c.strip().lower().replace(" ", "") for c in rows[head]]
+    if "modifier_indicator" in names:
+        c1, c2, mod, start, end = (
+            names.index(n)
+            for n in ("column1", "column2", "modifier_indicator", "effective_from",
+                      "effective_through")
+        )  # fmt: skip
+    else:  # CMS layout: positional, the header cells carry explanations
+        c1, c2, start, end, mod = 0, 1, 3, 4, 5
+    for row in rows[head + 1 :]:
+        if len(row) <= max(c1, c2, mod, start, end) or not row[c1].strip()[:1].isalnum():
+            continue
+        code1, code2 = row[c1].strip(), row[c2].strip()
+        if not (code1[:1].isdigit() or code1[:1].isalpha()) or code1.lower() == "column":
+            continue
+        span = (_day(row[start]), _day(row[end]))
+        edits.setdefault((code1, code2), []).append((span, row[mod].strip()))
+    return PtpTable({k: tuple(v) for k, v in edits.items()})
+
+
+# -- Medically unlikely edits --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Mue:
+    code: str
+    value: int
+    adjudication: int  # 1 line edit, 2 date of service (policy), 3 date of service (clinical)
+    rationale: str
+
+
+def parse_mue(text: str) -> dict[str, Mue]:
+    """A CMS MUE file (practitioner, outpatient hospital or DME) in its published CSV layout:
+    copyright preamble, then ``HCPCS/CPT Code, ... MUE Values, MUE Adjudication Indicator,
+    MUE Rationale``."""
+    rows = _table(text)
+    head = _header_index(rows, ("hcpcs/cptcode", "hcpcs/cpt"))
+    out: dict[str, Mue] = {}
+    for row in rows[head + 1 :]:
+        if len(row) < 3 or not row[0].strip() or not row[1].strip().isdigit():
+            continue
+        mai = row[2].strip()[:1]
+        out[row[0].strip()] = Mue(
+            code=row[0].strip(),
+            value=int(row[1]),
+            adjudication=int(mai) if mai in ("1", "2", "3") else 1,
+            rationale=row[3].strip() if len(row) > 3 else "",
+        )
+    return out
+
+
+# -- Dated code lists -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HcpcsQuarters:
+    """Which codes the CMS HCPCS table carries in each quarter, with the OPPS status."""
+
+    rows: dict[str, tuple[tuple[Span, str], ...]]
+
+    def known(self, code: str) -> bool:
+        return code in self.rows
+
+    def status(self, code: str, on: date) -> str | None:
+        """The status indicator on ``on``; None when the code is not in force that quarter."""
+        for span, si in self.rows.get(code, ()):
+            if _in(span, on):
+                return si
+        return None
+
+
+def parse_hcpcs_quarters(text: str) -> HcpcsQuarters:
+    rows: dict[str, list[tuple[Span, str]]] = {}
+    for r in _rows(text):
+        span = (_day(r["effective_from"]), _day(r["effective_through"]))
+        rows.setdefault(r["hcpcs"], []).append((span, r["status_indicator"]))
+    return HcpcsQuarters({k: tuple(v) for k, v in rows.items()})
+
+
+@dataclass(frozen=True)
+class DatedPairs:
+    """(key, value) rows in force by date: IMRT conflicts, add-on maps, bypass modifiers."""
+
+    rows: dict[str, tuple[tuple[Span, str], ...]]
+
+    def values(self, key: str, on: date) -> frozenset[str]:
+        return frozenset(v for span, v in self.rows.get(key, ()) if _in(span, on))
+
+    def keys(self) -> frozenset[str]:
+        return frozenset(self.rows)
+
+
+def parse_dated_pairs(text: str, key: str, value: str, where: dict[str, str] | None = None) -> DatedPairs:
+    rows: dict[str, list[tuple[Span, str]]] = {}
+    for r in _rows(text):
+        if where and any(r[k] not in v.split("|") for k, v in where.items()):
+            continue
+        span = (_day(r["effective_from"]), _day(r["effective_through"]))
+        rows.setdefault(r[key], []).append((span, r[value]))
+    return DatedPairs({k: tuple(v) for k, v in rows.items()})
+
+
+# -- ICD-10-CM -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Icd10Set:
+    billable: dict[str, bool]  # dotted code -> is a leaf (billable)
+    unacceptable_pdx: dict[str, bool]  # code -> an I/OCE exclusion may make it acceptable
+
+    @staticmethod
+    def dotted(code: str) -> str:
+        code = code.upper()
+        return code if "." in code or len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+def parse_icd10(codes_text: str, pdx_text: str) -> Icd10Set:
+    billable = {r["code"]: r["billable"] == "1" for r in _rows(codes_text)}
+    pdx = {r["code"]: r["exclusion"] == "1" for r in _rows(pdx_text)}
+    return Icd10Set(billable, pdx)
+
+
+# -- The pack's releases -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One data release in the pack (an I/OCE quarter, an ICD-10-CM release) and the dates it
+    covers; a date of service outside them is decided with it anyway, visibly (PACK-Q1)."""
+
+    release: str
+    files: tuple[str, ...]
+    description: str
+    url: str
+    covers_from: date | None
+    covers_through: date | None
+
+    def covers(self, on: date) -> bool:
+        if self.covers_from is None or self.covers_through is None:
+            return True
+        return self.covers_from <= on <= self.covers_through
+
+
+def parse_releases(text: str) -> tuple[Release, ...]:
+    return tuple(
+        Release(
+            release=r["release"],
+            files=tuple(r["files"].split()),
+            description=r["description"],
+            url=r["url"],
+            covers_from=date.fromisoformat(r["covers_from"]) if r["covers_from"] else None,
+            covers_through=date.fromisoformat(r["covers_through"]) if r["covers_through"] else None,
+        )
+        for r in _rows(text)
+    )
+
+
+# -- Payer policies ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PayerPolicy:
+    """A payer's written, published policy, captured as data: it changes what a rule does for
+    that payer and plan between two dates, and every finding it drives cites the document."""
+
+    policy_id: str
+    payer_id: str
+    plan: str  # "" = every plan of the payer
+    rule_id: str
+    action: str
+    parameters: dict[str, str]
+    severity: Severity
+    effective_from: date
+    effective_to: date
+    document: str
+    section: str
+    url: str
+    captured_on: date
+    confidence: Confidence
+    description: str
+
+    def applies(self, payer_id: str, plan: str | None, on: date) -> bool:
+        return (
+            self.payer_id == payer_id
+            and (not self.plan or self.plan == plan)
+            and self.effective_from <= on <= self.effective_to
+        )
+
+    def codes(self) -> frozenset[str]:
+        return frozenset(self.parameters.get("codes", "").split("|")) - {""}
+
+
+ACTIONS = frozenset(
+    {"resequence", "accept_as_billed", "require_documentation", "max_fractions", "max_units",
+     "window_days", "require_modifier", "review"}
+)  # fmt: skip
+
+
+def parse_payer_policies(text: str) -> tuple[PayerPolicy, ...]:
+    out = []
+    for r in _rows(text):
+        if r["action"] not in ACTIONS:
+            raise ValueError(f"payer policy {r['policy_id']}: unknown action {r['action']!r}")
+        if not r["document"] or not r["url"]:
+            raise ValueError(f"payer policy {r['policy_id']}: a written, published document is required")
+        params = dict(p.split("=", 1) for p in r["parameters"].split(";") if p)
+        out.append(
+            PayerPolicy(
+                policy_id=r["policy_id"],
+                payer_id=r["payer_id"],
+                plan=r["plan"],
+                rule_id=r["rule_id"],
+                action=r["action"],
+                parameters=params,
+                severity=Severity(r["severity"]),
+                effective_from=_day(r["effective_from"]),
+                effective_to=_day(r["effective_to"]),
+                document=r["document"],
+                section=r["section"],
+                url=r["url"],
+                captured_on=date.fromisoformat(r["captured_on"]),
+                confidence=Confidence(r["confidence"]),
+                description=r["description"],
+            )
+        )
+    return tuple(out)
