@@ -20,9 +20,9 @@ from rules.codegroups import (
     HYDRATION,
     INFUSION_OR_PUSH,
     OTHER_INFUSION,
+    PERIPHERAL_IV_START,
     PUMP_INITIATION,
     PUMP_REFILL,
-    PERIPHERAL_IV_START,
     is_lab,
 )
 from rules.registry import rule
@@ -49,21 +49,34 @@ def _remove(v: ClaimView, r: Rule, line: Line, beside: list[Line], message: str)
         v.handled.add((line.code, other.code, line.dos))
         v.handled.add((other.code, line.code, line.dos))
     if line.billed:
-        v.corrections.append(
-            r.correction(CorrectionAction.REMOVE_LINE, message, line_numbers=(line.line_number or 0,),
-                         codes=(line.code,))
+        fix = r.correction(
+            CorrectionAction.REMOVE_LINE, message, line_numbers=(line.line_number or 0,),
+            codes=(line.code,)
         )  # fmt: skip
-        v.report(r, f"{message} Line {line.line_number} removed.", [line, *beside])
+        v.corrections.append(fix)
+        v.report(
+            r,
+            f"{message} Line {line.line_number} removed.",
+            [line, *beside],
+            severity=Severity.WARNING,
+        )
     else:
-        v.report(r, f"{message} The MAR yields it; review.", [line, *beside], severity=Severity.ERROR)
+        v.report(
+            r, f"{message} The MAR yields it; review.", [line, *beside], severity=Severity.ERROR
+        )
 
 
 def _port_irrigation(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
     others = [x for x in lines if x.code != "96523"]
     for x in lines:
         if x.code == "96523" and x.billed and others:
-            _remove(v, rule("BND-B2"), x, others,
-                    f"96523 on {day} beside {', '.join(sorted({o.code for o in others}))}.")
+            _remove(
+                v,
+                rule("BND-B2"),
+                x,
+                others,
+                f"96523 on {day} beside {', '.join(sorted({o.code for o in others}))}.",
+            )
 
 
 def _device_draw(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
@@ -73,13 +86,17 @@ def _device_draw(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
         if x.code in DEVICE_BLOOD_DRAW and others:
             for o in others:
                 v.handled |= {(x.code, o.code, day), (o.code, x.code, day)}
-            v.report(rule("BND-B3"), f"{x.code} on {day} with other non-laboratory services "
-                     f"({', '.join(sorted({o.code for o in others}))}).", [x, *others],
-                     suggested_correction=f"remove {x.code}")
+            v.report(
+                rule("BND-B3"),
+                f"{x.code} on {day} with other non-laboratory services "
+                f"({', '.join(sorted({o.code for o in others}))}).",
+                [x, *others],
+                suggested_correction=f"remove {x.code}",
+            )
 
 
 def _visits(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
-    admin = [x for x in lines if x.code in DRUG_ADMIN]
+    admin = [x for x in lines if x.code in DRUG_ADMIN - {"96523"}]
     if not admin:
         return
     for x in lines:
@@ -88,18 +105,26 @@ def _visits(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
         elif x.code in EM_VISITS and "25" not in x.modifiers:
             for o in admin:
                 v.handled |= {(x.code, o.code, day), (o.code, x.code, day)}
-            v.report(rule("BND-B7E"), f"{x.code} on {day} with drug administration has no "
-                     "modifier 25.", [x],
-                     suggested_correction="append 25 if a significant, separately identifiable "
-                     "E/M is documented; otherwise remove the visit")
+            v.report(
+                rule("BND-B7E"),
+                f"{x.code} on {day} with drug administration has no modifier 25.",
+                [x],
+                suggested_correction="append 25 if a significant, separately identifiable "
+                "E/M is documented; otherwise remove the visit",
+            )
 
 
 def _iv_start(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
     infusions = [x for x in lines if x.code in INFUSION_OR_PUSH]
     for x in lines:
         if x.code in PERIPHERAL_IV_START and infusions:
-            _remove(v, rule("BND-B8"), x, infusions,
-                    f"{x.code} on {day} is part of the drug administration.")
+            _remove(
+                v,
+                rule("BND-B8"),
+                x,
+                infusions,
+                f"{x.code} on {day} is part of the drug administration.",
+            )
 
 
 def _pumps(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
@@ -109,12 +134,24 @@ def _pumps(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
         for i in init:
             v.handled |= {(i.code, r.code, day), (r.code, i.code, day)}
     if init and refill:
-        v.report(rule("BND-B9"), f"Pump initiation and refill on {day}.", [*init, *refill],
-                 suggested_correction="report the initiation only")
-    chemo = [x for x in lines if x.code in CHEMO_ADMIN and x.code not in PUMP_REFILL | PUMP_INITIATION]
+        v.report(
+            rule("BND-B9"),
+            f"Pump initiation and refill on {day}.",
+            [*init, *refill],
+            suggested_correction="report the initiation only",
+        )
+    chemo = [
+        x for x in lines if x.code in CHEMO_ADMIN and x.code not in PUMP_REFILL | PUMP_INITIATION
+    ]
     if v.medicare and refill and chemo:
-        v.report(rule("BND-B9M"), f"Pump refill and chemotherapy administration on {day} "
-                 "(Medicare).", [*chemo, *refill])
+        for r in refill:
+            for c in chemo:
+                v.handled |= {(c.code, r.code, day), (r.code, c.code, day)}
+        v.report(
+            rule("BND-B9M"),
+            f"Pump refill and chemotherapy administration on {day} (Medicare).",
+            [*chemo, *refill],
+        )
 
 
 def _payer_hydration(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
@@ -123,12 +160,19 @@ def _payer_hydration(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
         return
     others = [x for x in lines if x.code in OTHER_INFUSION]
     for policy in v.policies("BND-B11"):
-        lacking = [x for x in hydration if policy.parameters.get("modifier", "59") not in x.modifiers]
+        lacking = [
+            x for x in hydration if policy.parameters.get("modifier", "59") not in x.modifiers
+        ]
         if others and lacking:
-            v.report(rule("BND-B11"), f"Hydration on {day} beside another infusion: payer "
-                     f"policy {policy.policy_id} requires modifier "
-                     f"{policy.parameters.get('modifier', '59')} and a separate diagnosis.",
-                     lacking, severity=policy.severity, cite=(policy_citation(policy),))
+            v.report(
+                rule("BND-B11"),
+                f"Hydration on {day} beside another infusion: payer "
+                f"policy {policy.policy_id} requires modifier "
+                f"{policy.parameters.get('modifier', '59')} and a separate diagnosis.",
+                lacking,
+                severity=policy.severity,
+                cite=(policy_citation(policy),),
+            )
     for policy in v.policies("BND-B12"):
         limit = Decimal(policy.parameters.get("max_ml", "500"))
         ids = {a for x in hydration for a in x.admin_ids}
@@ -138,9 +182,13 @@ def _payer_hydration(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
             Decimal(0),
         )  # fmt: skip
         if ids and volume <= limit:
-            v.report(rule("BND-B12"), f"Hydration of {volume} mL on {day}: payer policy "
-                     f"{policy.policy_id} questions {limit} mL or less.", hydration,
-                     cite=(policy_citation(policy),))
+            v.report(
+                rule("BND-B12"),
+                f"Hydration of {volume} mL on {day}: payer policy "
+                f"{policy.policy_id} questions {limit} mL or less.",
+                hydration,
+                cite=(policy_citation(policy),),
+            )
 
 
 def _ptp(v: ClaimView) -> None:
@@ -152,8 +200,11 @@ def _ptp(v: ClaimView) -> None:
             len({x.code for x in lines if not x.code.startswith(("J", "Q", "A"))}) > 1
             for lines in v.by_date.values()
         ):
-            v.report(rule("PACK-Q2"), "No practitioner PTP table in this pack: the hospital "
-                     "outpatient edits were applied to this professional claim.")
+            v.report(
+                rule("PACK-Q2"),
+                "No practitioner PTP table in this pack: the hospital "
+                "outpatient edits were applied to this professional claim.",
+            )
     ptp = rule("NCCI-PTP")
     for day, lines in v.by_date.items():
         bypass = v.pack.bypass_modifiers.values("*", day)
@@ -171,14 +222,24 @@ def _ptp(v: ClaimView) -> None:
                 if edit.modifier_indicator == "1" and (col1.modifiers | col2.modifiers) & bypass:
                     continue
                 if edit.modifier_indicator == "0":
-                    _remove(v, ptp, col2, [col1], f"NCCI PTP edit {edit.column1}/"
-                            f"{edit.column2} (modifier indicator 0) on {day}: {edit.column2} is "
-                            "not payable beside it.")
+                    _remove(
+                        v,
+                        ptp,
+                        col2,
+                        [col1],
+                        f"NCCI PTP edit {edit.column1}/"
+                        f"{edit.column2} (modifier indicator 0) on {day}: {edit.column2} is "
+                        "not payable beside it.",
+                    )
                 else:
-                    v.report(ptp, f"NCCI PTP edit {edit.column1}/{edit.column2} (modifier "
-                             f"indicator 1) on {day} and no NCCI-bypass modifier.", [col1, col2],
-                             suggested_correction=f"append 59, XS, XU or XE to {edit.column2} "
-                             f"if it was distinct and documented; otherwise remove it")
+                    v.report(
+                        ptp,
+                        f"NCCI PTP edit {edit.column1}/{edit.column2} (modifier "
+                        f"indicator 1) on {day} and no NCCI-bypass modifier.",
+                        [col1, col2],
+                        suggested_correction=f"append 59, XS, XU or XE to {edit.column2} "
+                        f"if it was distinct and documented; otherwise remove it",
+                    )
 
 
 def _addons(v: ClaimView) -> None:
@@ -191,9 +252,13 @@ def _addons(v: ClaimView) -> None:
             if x.billed and x.code in addons:
                 allowed = table.values(x.code, day)
                 if allowed and not (allowed & codes):
-                    v.report(rule("NCCI-ADDON"), f"Add-on {x.code} on {day} without an allowed "
-                             f"primary ({', '.join(sorted(allowed)[:6])}"
-                             f"{', ...' if len(allowed) > 6 else ''}).", [x])
+                    v.report(
+                        rule("NCCI-ADDON"),
+                        f"Add-on {x.code} on {day} without an allowed "
+                        f"primary ({', '.join(sorted(allowed)[:6])}"
+                        f"{', ...' if len(allowed) > 6 else ''}).",
+                        [x],
+                    )
 
 
 def _mue(v: ClaimView) -> None:
@@ -213,6 +278,9 @@ def _mue(v: ClaimView) -> None:
         if over:
             kind = {1: "per line", 2: "per date, policy (no override)",
                     3: "per date, clinical (appealable)"}[mue.adjudication]  # fmt: skip
-            v.report(rule("NCCI-MUE"), f"{code} on {day}: {total} units exceed the MUE of "
-                     f"{mue.value} ({kind}).", over,
-                     suggested_correction=f"bill at most {mue.value} units of {code} on {day}")
+            v.report(
+                rule("NCCI-MUE"),
+                f"{code} on {day}: {total} units exceed the MUE of {mue.value} ({kind}).",
+                over,
+                suggested_correction=f"bill at most {mue.value} units of {code} on {day}",
+            )

@@ -273,8 +273,7 @@ CLAIM_RULES: tuple[Rule, ...] = (
          "metastases).",
          M, "7.3", ("S57",), ERR),
     Rule("COV-CW", "Single-fraction palliation of bone metastases",
-         "Notes more than one fraction on a claim whose first-listed diagnosis is a bone "
-         "metastasis (C79.5-).",
+         "Notes more than one fraction on a claim with a bone metastasis (C79.5-).",
          "ASTRO Choosing Wisely: consider a single 8 Gy fraction when prognosis is limited.",
          M, "7.3", ("S60",), INFO),
 )  # fmt: skip

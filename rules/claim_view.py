@@ -18,7 +18,7 @@ from rules.pack import RulePack
 from rules.rule import Rule
 from rules.tables import Icd10Set, PayerPolicy
 from schemas.claim import ClaimType, SubmittedClaim
-from schemas.decision import Citation, ComputedLine, Correction, Finding
+from schemas.decision import Citation, ComputedLine, Correction, CorrectionAction, Finding
 
 
 def is_admin_code(code: str) -> bool:
@@ -79,7 +79,9 @@ class ClaimView:
         days = set(self.by_date) | {self.claim.statement_from}
         return tuple(sorted(days))
 
-    def having(self, codes: Iterable[str] | None = None, on: date | None = None) -> tuple[Line, ...]:
+    def having(
+        self, codes: Iterable[str] | None = None, on: date | None = None
+    ) -> tuple[Line, ...]:
         wanted = frozenset(codes) if codes is not None else None
         pool = self.by_date.get(on, ()) if on is not None else self.lines
         return tuple(x for x in pool if wanted is None or x.code in wanted)
@@ -87,6 +89,21 @@ class ClaimView:
     def units(self, codes: Iterable[str]) -> int:
         wanted = frozenset(codes)
         return int(sum((x.units for x in self.lines if x.code in wanted), Decimal(0)))
+
+    def without_removed(self) -> ClaimView:
+        """The same view without the submitted lines a correction removed, so later checks
+        judge the claim as it will be sent."""
+        gone = {
+            n
+            for c in self.corrections
+            if c.action is CorrectionAction.REMOVE_LINE
+            for n in c.line_numbers
+        }
+        if not gone:
+            return self
+        kept = tuple(x for x in self.lines if x.line_number not in gone)
+        return ClaimView(self.claim, kept, self.pack, self.medicare, self.findings,
+                         self.corrections, self.handled)  # fmt: skip
 
     def policies(self, rule_id: str) -> tuple[PayerPolicy, ...]:
         """Payer policy rows for this rule, payer and plan in force on the claim's first date."""
@@ -111,7 +128,8 @@ class ClaimView:
 
 def policy_citation(policy: PayerPolicy) -> Citation:
     return Citation(
-        source=f"{policy.document} (payer policy {policy.policy_id}, captured {policy.captured_on})",
+        source=f"{policy.document} (payer policy {policy.policy_id}, "
+        f"captured {policy.captured_on})",
         section=policy.section or None,
         url=policy.url,
     )

@@ -178,7 +178,9 @@ class DatedPairs:
         return frozenset(self.rows)
 
 
-def parse_dated_pairs(text: str, key: str, value: str, where: dict[str, str] | None = None) -> DatedPairs:
+def parse_dated_pairs(
+    text: str, key: str, value: str, where: dict[str, str] | None = None
+) -> DatedPairs:
     rows: dict[str, list[tuple[Span, str]]] = {}
     for r in _rows(text):
         if where and any(r[k] not in v.split("|") for k, v in where.items()):
@@ -290,7 +292,9 @@ def parse_payer_policies(text: str) -> tuple[PayerPolicy, ...]:
         if r["action"] not in ACTIONS:
             raise ValueError(f"payer policy {r['policy_id']}: unknown action {r['action']!r}")
         if not r["document"] or not r["url"]:
-            raise ValueError(f"payer policy {r['policy_id']}: a written, published document is required")
+            raise ValueError(
+                f"payer policy {r['policy_id']}: a written, published document is required"
+            )
         params = dict(p.split("=", 1) for p in r["parameters"].split(";") if p)
         out.append(
             PayerPolicy(

@@ -110,7 +110,11 @@ def build(shared: Path) -> None:
         for c in icd.get_all_codes(True)
         if icd.is_category_or_subcategory(c) or icd.is_extended_subcategory(c)
     ]
-    _write("icd10cm_codes.csv", ["code", "billable"], [[c, "1" if icd.is_leaf(c) else "0"] for c in codes])
+    _write(
+        "icd10cm_codes.csv",
+        ["code", "billable"],
+        [[c, "1" if icd.is_leaf(c) else "0"] for c in codes],
+    )
 
 
 if __name__ == "__main__":

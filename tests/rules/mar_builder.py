@@ -76,12 +76,18 @@ def claim(
     *admins: dict[str, Any],
     setting: str = "F",
     payer: str = "MEDICARE",
-    lines: tuple[tuple[str, str], ...] = (),
+    lines: tuple[tuple[str, ...], ...] = (),
     pos: str | None = None,
     day: str = DAY,
+    dx: tuple[str, ...] = ("Z51.11", "C50.911"),
+    plan: str | None = None,
 ) -> SubmittedClaim:
-    """F: hospital outpatient (institutional, POS 22); P: physician office (POS 11)."""
+    """F: hospital outpatient (institutional, POS 22); P: physician office (POS 11);
+    R: freestanding radiation centre (professional, POS 11).
+
+    ``lines``: (code, units[, modifiers separated by "+"[, date]]) per submitted line."""
     facility = setting == "F"
+    dates = sorted({day, *(line[3] for line in lines if len(line) > 3)})
     encounters = sorted({a["encounter_id"] for a in admins})
     return SubmittedClaim.model_validate(
         {
@@ -89,15 +95,25 @@ def claim(
             "claim_type": "institutional" if facility else "professional",
             "bill_type": "0131" if facility else None,
             "place_of_service": pos or ("22" if facility else "11"),
-            "setting": "hospital_outpatient" if facility else "physician_office",
-            "payer": {"payer_id": payer, "name": payer},
+            "setting": {
+                "F": "hospital_outpatient",
+                "P": "physician_office",
+                "R": "freestanding_radiation",
+            }[setting],
+            "payer": {"payer_id": payer, "name": payer, "plan": plan},
             "patient_ref": "PSN-TEST",
-            "statement_from": day,
-            "statement_to": day,
-            "diagnoses": ["Z51.11", "C50.911"],
+            "statement_from": dates[0],
+            "statement_to": dates[-1],
+            "diagnoses": list(dx),
             "service_lines": [
-                {"line_number": n, "code": code, "units": units, "date_of_service": day}
-                for n, (code, units) in enumerate(lines, start=1)
+                {
+                    "line_number": n,
+                    "code": line[0],
+                    "units": line[1],
+                    "modifiers": [m for m in (line[2] if len(line) > 2 else "").split("+") if m],
+                    "date_of_service": line[3] if len(line) > 3 else day,
+                }
+                for n, line in enumerate(lines, start=1)
             ],
             "encounters": [{"encounter_id": e, "start": at("00:01", day)} for e in encounters],
             "administrations": list(admins),
