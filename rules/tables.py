@@ -103,7 +103,7 @@ def parse_ptp(text: str) -> PtpTable:
             continue
         span = (_day(row[start]), _day(row[end]))
         edits.setdefault((code1, code2), []).append((span, row[mod].strip()))
-    return PtpTable({k: tuple(v) for k, v in edits.items()})
+    return PtpTable({k: tuple(sorted(v)) for k, v in edits.items()})
 
 
 # -- Medically unlikely edits --------------------------------------------------------------
@@ -162,7 +162,7 @@ def parse_hcpcs_quarters(text: str) -> HcpcsQuarters:
     for r in _rows(text):
         span = (_day(r["effective_from"]), _day(r["effective_through"]))
         rows.setdefault(r["hcpcs"], []).append((span, r["status_indicator"]))
-    return HcpcsQuarters({k: tuple(v) for k, v in rows.items()})
+    return HcpcsQuarters({k: tuple(sorted(v)) for k, v in rows.items()})
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from rules.pack import RulePack
 from schemas.audit import AuditEvent, Outcome, SourceRef
 from worker.chain import GENESIS
 from worker.processing import DecisionContext, decide
@@ -61,8 +62,11 @@ def scrub(
     worker_id: str = "batch",
     decided_at: datetime | None = None,
     max_claim_bytes: int = 1_000_000,
+    pack: RulePack | None = None,
 ) -> Summary:
-    ctx = DecisionContext(topics=Topics(), worker_id=worker_id, max_claim_bytes=max_claim_bytes)
+    ctx = DecisionContext(
+        topics=Topics(), worker_id=worker_id, max_claim_bytes=max_claim_bytes, pack=pack
+    )
     at = decided_at or datetime.now(UTC)
     head = GENESIS
     summary = Summary()

@@ -72,8 +72,10 @@ def asyncapi() -> None:
 
 def _attach_batch_and_audit() -> None:
     from worker.cli_audit import audit, scrub_cmd
+    from worker.cli_pack import pack
 
     cli.add_typer(audit, name="audit")
+    cli.add_typer(pack, name="pack")
     cli.command("scrub")(scrub_cmd)
 
 

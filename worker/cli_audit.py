@@ -240,8 +240,12 @@ def scrub_cmd(
     audit_file: Annotated[
         Path | None, typer.Option("--audit", help="Also write the audit events, hash-chained.")
     ] = None,
+    pack_dir: Annotated[
+        Path | None, typer.Option(help="Decide with this rule pack directory (pack init).")
+    ] = None,
 ) -> None:
     """Scrub a file of claims without Kafka: same engine, same decisions."""
+    pack = load_pack_dir(pack_dir) if pack_dir else None
     data = sys.stdin.buffer.read() if input_path == "-" else Path(input_path).read_bytes()
     inputs = list(split_inputs(data))
     sink = output.open("wb") if output else sys.stdout.buffer
@@ -257,7 +261,11 @@ def scrub_cmd(
         ) as progress:
             task = progress.add_task("scrubbing", total=len(inputs))
             summary = scrub_claims(
-                _tracked(inputs, progress, task), f"file:{Path(input_path).name}", sink, audit_sink
+                _tracked(inputs, progress, task),
+                f"file:{Path(input_path).name}",
+                sink,
+                audit_sink,
+                pack=pack,
             )
     finally:
         if output:

@@ -37,6 +37,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 
+from rules.pack import load_pack_dir
 from schemas.audit import AuditCheckpoint, SourceRef
 from worker import auditlog
 from worker.chain import ChainHead, head_after
@@ -85,6 +86,7 @@ class ClaimProcessor:
             topics=settings.topics,
             worker_id=settings.worker_id,
             max_claim_bytes=settings.max_claim_bytes,
+            pack=load_pack_dir(settings.rule_pack_dir) if settings.rule_pack_dir else None,
         )
         self._consumer: AIOKafkaConsumer | None = None
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     worker_id: str = Field(default_factory=_default_worker_id)
 
     max_claim_bytes: int = Field(default=1_000_000, ge=1024)
+    # A rule pack directory (``oncoscrub pack init``): the shipped pack when unset.
+    rule_pack_dir: Path | None = None
     batch_max_records: int = Field(default=500, ge=1, le=10_000)  # per partition and transaction
     poll_timeout_ms: int = Field(default=200, ge=1)
     fetch_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)

@@ -82,3 +82,52 @@ async def test_the_engine_decides_end_to_end_lines_to_scrubbed_findings_to_revie
     assert [line.code for line in review.computed_lines] == ["96372"]
     audits = [AuditEvent.model_validate_json(r.value) for r in out.audit]
     assert {a.rule_pack.content_sha256 for a in audits} == {scrubbed.rule_pack.content_sha256}
+
+
+async def test_claim_rules_route_end_to_end_corrections_to_scrubbed_errors_to_review(
+    kafka_bootstrap: str, topics: Topics
+) -> None:
+    """Issue 4 on the broker: a payer policy's resequencing and a certain NCCI removal travel
+    on the scrubbed claim; a guideline deviation without a policy goes to review with every
+    finding with its citations."""
+    health_net = example_claim(3, administrations=4)
+    health_net["payer"] = {"payer_id": "HEALTHNET-CA", "name": "Health Net California"}
+    health_net["diagnoses"] = ["C50.911", "Z51.11"]
+    medicare = json.loads(json.dumps(health_net))
+    medicare["claim_id"] = "CLM-MEDICARE-SEQ"
+    medicare["payer"] = {"payer_id": "MEDICARE", "name": "Medicare Part B"}
+    radiation = {
+        **{k: health_net[k] for k in ("schema_version", "claim_version", "patient_ref")},
+        "claim_id": "CLM-RT-1", "claim_type": "institutional", "bill_type": "0131",
+        "place_of_service": "22", "setting": "hospital_outpatient",
+        "payer": {"payer_id": "MEDICARE", "name": "Medicare"},
+        "statement_from": "2026-05-04", "statement_to": "2026-05-04",
+        "diagnoses": ["Z51.0", "C61"],
+        "service_lines": [
+            {"line_number": 1, "code": "77301", "units": "1", "date_of_service": "2026-05-04"},
+            {"line_number": 2, "code": "77290", "units": "1", "date_of_service": "2026-05-04"},
+        ],
+    }  # fmt: skip
+    assert "Z51.11" in str(health_net["diagnoses"]) and health_net["administrations"]
+    await produce(kafka_bootstrap, topics.submitted, claim_items([health_net, medicare, radiation]))
+
+    async with InProcessWorker(kafka_bootstrap, topics):
+        out = await wait_for_decisions(kafka_bootstrap, topics, expected=3, timeout=60)
+
+    scrubbed = {
+        s.claim_id: s for s in (ScrubbedClaim.model_validate_json(r.value) for r in out.scrubbed)
+    }
+    assert set(scrubbed) == {health_net["claim_id"], "CLM-RT-1"}
+    [reseq] = scrubbed[health_net["claim_id"]].corrections
+    assert reseq.diagnoses[:2] == ("Z51.11", "C50.911") and reseq.policy_id == "HNCA-2021-Z51"
+    [removed] = scrubbed["CLM-RT-1"].corrections
+    assert (removed.rule_id, removed.line_numbers) == ("NCCI-PTP", (2,))
+
+    [review_record] = out.review
+    review = ReviewRequest.model_validate_json(review_record.value)
+    assert review.claim_id == "CLM-MEDICARE-SEQ"
+    assert [r.rule_id for r in review.reasons] == ["DX-S1"] and not review.corrections
+    [dx] = [f for f in review.findings if f.rule_id == "DX-S1"]
+    assert dx.suggested_correction == "move Z51.11 to first position" and dx.citations
+    audits = {a.claim_id: a for a in (AuditEvent.model_validate_json(r.value) for r in out.audit)}
+    assert "DX-S1" in audits["CLM-MEDICARE-SEQ"].rule_ids

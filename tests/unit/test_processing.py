@@ -143,3 +143,20 @@ def test_an_error_finding_sends_the_claim_to_review_with_its_reasons() -> None:
     assert review.claim is not None and review.original_b64 is None
     audit = AuditEvent.model_validate_json(d.audit.value)
     assert audit.rule_ids == ("ADM-U2",)
+
+
+def test_corrections_travel_on_the_scrubbed_claim_and_all_findings_on_review() -> None:
+    claim = example_claim(3, administrations=4)
+    claim["payer"] = {"payer_id": "HEALTHNET-CA", "name": "Health Net California"}
+    claim["diagnoses"] = ["C61", "Z51.11"]
+    d = run(json.dumps(claim).encode())
+    scrubbed = ScrubbedClaim.model_validate_json(d.decision.value)
+    assert d.outcome is Outcome.SCRUBBED
+    assert [c.diagnoses for c in scrubbed.corrections] == [("Z51.11", "C61")]
+    assert AuditEvent.model_validate_json(d.audit.value).rule_ids == ("DX-S1",)
+
+    claim["payer"] = {"payer_id": "MEDICARE", "name": "Medicare"}
+    d = run(json.dumps(claim).encode())
+    review = ReviewRequest.model_validate_json(d.decision.value)
+    assert d.outcome is Outcome.NEEDS_REVIEW and not review.corrections
+    assert [r.rule_id for r in review.reasons] == ["DX-S1"]
