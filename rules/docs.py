@@ -32,7 +32,14 @@ def render() -> str:
         "",
         "Each rule's findings carry its id, a plain message, its citations (the coding "
         "specification section and the sources it cites) and its confidence. A finding of "
-        "severity `error` sends the claim to `claims.needs-review`; every NC finding is an error.",
+        "severity `error` sends the claim to `claims.needs-review`; every NC finding is an error. "
+        "A correction is applied only when the fix is certain (an H rule removing a submitted "
+        "line, or a payer's written policy); the finding that reports it is a warning.",
+        "",
+        "Families: `ADM` drug-administration coding from the MAR (spec 2), `DX` diagnosis "
+        "validity and sequencing (5), `NCCI` and `BND` bundling and unit limits (6.1, 6.2), "
+        "`CODE` code validity by quarter and setting, `RO` radiation oncology within a claim "
+        "(6.3, 7), `COV` payer coverage rows (7.3), `PACK` the rule pack's own data releases.",
         "",
         "| id | rule | confidence |",
         "|---|---|---|",
@@ -59,6 +66,7 @@ def render() -> str:
             f"- Confidence: {_CONFIDENCE[r.confidence.value]}",
             f"- Default severity: {'error' if r.confidence.value == 'NC' else r.severity.value}",
             f"- Sources: {cites}",
+            *([f"- Example: {r.example}"] if r.example else []),
             "",
         ]
     return "\n".join(out)
