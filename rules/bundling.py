@@ -207,11 +207,14 @@ def _ptp(v: ClaimView) -> None:
             )
     ptp = rule("NCCI-PTP")
     for day, lines in v.by_date.items():
-        bypass = v.pack.bypass_modifiers.values("*", day)
+        codes = {x.code for x in lines}
         seen: set[tuple[str, str]] = set()
         for i, a in enumerate(lines):
+            partners = table.partners.get(a.code)
+            if not partners or partners.isdisjoint(codes):
+                continue
             for b in lines[i + 1 :]:
-                if a.code == b.code or (a.code, b.code, day) in v.handled:
+                if b.code not in partners or (a.code, b.code, day) in v.handled:
                     continue
                 edit = table.edit(a.code, b.code, day)
                 if edit is None or (edit.column1, edit.column2) in seen:
@@ -219,7 +222,9 @@ def _ptp(v: ClaimView) -> None:
                 seen.add((edit.column1, edit.column2))
                 col1 = a if a.code == edit.column1 else b
                 col2 = b if col1 is a else a
-                if edit.modifier_indicator == "1" and (col1.modifiers | col2.modifiers) & bypass:
+                if edit.modifier_indicator == "1" and (
+                    (col1.modifiers | col2.modifiers) & v.pack.bypass_modifiers.values("*", day)
+                ):
                     continue
                 if edit.modifier_indicator == "0":
                     _remove(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from schemas.decision import Confidence, Severity
@@ -51,6 +51,17 @@ class PtpEdit:
 @dataclass(frozen=True)
 class PtpTable:
     edits: dict[tuple[str, str], tuple[tuple[Span, str], ...]]
+    # code -> every code it has an edit with, either column: most pairs on a claim have none,
+    # so the hot path intersects sets instead of looking up every pair.
+    partners: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.edits and not self.partners:
+            index: dict[str, set[str]] = {}
+            for c1, c2 in self.edits:
+                index.setdefault(c1, set()).add(c2)
+                index.setdefault(c2, set()).add(c1)
+            object.__setattr__(self, "partners", {k: frozenset(v) for k, v in index.items()})
 
     def __len__(self) -> int:
         return len(self.edits)
