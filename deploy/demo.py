@@ -52,6 +52,7 @@ def _table(outputs: Outputs, names_by_offset: dict[tuple[int, int], str], topics
         if event.output_topic == topics.scrubbed:
             scrubbed = ScrubbedClaim.model_validate_json(record.value)
             why = "codes from the MAR: " + _codes(scrubbed.computed_lines)
+            why += "".join(f"; corrected ({c.rule_id}): {c.reason}" for c in scrubbed.corrections)
         elif event.output_topic == topics.review:
             review = ReviewRequest.model_validate_json(record.value)
             why = "; ".join(

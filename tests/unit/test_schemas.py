@@ -33,7 +33,9 @@ def test_every_example_claim_is_schema_valid(n: int) -> None:
 
 def test_bundled_samples_are_valid_or_invalid_as_their_names_say() -> None:
     valid = {"01-facility-chemo.json", "02-office-visit.json", "03-injection-only.json",
-             "08-units-billed-as-mg.json", "09-denosumab-class-unconfirmed.json"}  # fmt: skip
+             "08-units-billed-as-mg.json", "09-denosumab-class-unconfirmed.json",
+             "10-health-net-z51-resequenced.json", "11-radiation-imrt-plan.json",
+             "12-malignancy-first-no-policy.json", "13-nurse-visit-with-chemo.json"}  # fmt: skip
     for sample in SAMPLES.iterdir():
         if sample.name in valid:
             SubmittedClaim.model_validate_json(sample.read_bytes())
@@ -81,3 +83,21 @@ def test_validation_reasons_never_echo_the_input(field: str) -> None:
     text = json.dumps([r.model_dump(mode="json") for r in reasons])
     assert SECRET not in text and "998877" not in text
     assert {r.location for r in reasons} >= {field, "<unexpected field>"}
+
+
+def test_the_valid_samples_route_as_the_demo_shows() -> None:
+    from rules import assess
+
+    to_review = {"08", "09", "12"}
+    corrected = {"10": "DX-S1", "11": "NCCI-PTP", "13": "BND-B7"}
+    for sample in sorted(SAMPLES.glob("*.json")):
+        try:
+            claim = SubmittedClaim.model_validate_json(sample.read_bytes())
+        except ValidationError:
+            continue
+        result = assess(claim)
+        number = sample.name[:2]
+        assert result.needs_review == (number in to_review), sample.name
+        assert [c.rule_id for c in result.corrections] == (
+            [corrected[number]] if number in corrected else []
+        ), sample.name
