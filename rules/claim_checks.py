@@ -18,8 +18,9 @@ def check_releases(v: ClaimView) -> None:
             side = "after" if outside[-1] > (release.covers_through or outside[-1]) else "before"
             v.report(
                 rule("PACK-Q1"),
-                f"{release.description}: covers {release.covers_from} to "
-                f"{release.covers_through}; applied to {side} that, for {outside[-1]}.",
+                f"{release.description} covers {release.covers_from} to "
+                f"{release.covers_through}; it was applied to {outside[-1]}, {side} that range, "
+                "as the nearest data this pack holds.",
             )
 
 

@@ -112,7 +112,7 @@ def _z51_first(v: ClaimView, chemo: bool, ebrt: bool) -> None:
             v.report(
                 s1,
                 f"{dx[0]} first is accepted by the payer's written policy {policy.policy_id}.",
-                severity=Severity.INFO,
+                severity=policy.severity,
                 cite=cite,
             )
             return
