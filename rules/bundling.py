@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from rules.claim_view import ClaimView, Line, policy_citation
+from rules.claim_view import ClaimView, Line
 from rules.codegroups import (
     CHEMO_ADMIN,
     DEVICE_BLOOD_DRAW,
@@ -45,9 +45,7 @@ def check_bundling(v: ClaimView) -> None:
 
 def _remove(v: ClaimView, r: Rule, line: Line, beside: list[Line], message: str) -> None:
     """Remove a submitted line (certain: an H rule), or send a computed one to review."""
-    for other in beside:
-        v.handled.add((line.code, other.code, line.dos))
-        v.handled.add((other.code, line.code, line.dos))
+    v.decided(line, beside)
     if line.billed:
         fix = r.correction(
             CorrectionAction.REMOVE_LINE, message, line_numbers=(line.line_number or 0,),
@@ -84,8 +82,7 @@ def _device_draw(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
               and not x.code.startswith(("J", "Q"))]  # fmt: skip
     for x in lines:
         if x.code in DEVICE_BLOOD_DRAW and others:
-            for o in others:
-                v.handled |= {(x.code, o.code, day), (o.code, x.code, day)}
+            v.decided(x, others)
             v.report(
                 rule("BND-B3"),
                 f"{x.code} on {day} with other non-laboratory services "
@@ -103,8 +100,7 @@ def _visits(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
         if x.code == "99211":
             _remove(v, rule("BND-B7"), x, admin, f"99211 on {day} with drug administration.")
         elif x.code in EM_VISITS and "25" not in x.modifiers:
-            for o in admin:
-                v.handled |= {(x.code, o.code, day), (o.code, x.code, day)}
+            v.decided(x, admin)
             v.report(
                 rule("BND-B7E"),
                 f"{x.code} on {day} with drug administration has no modifier 25.",
@@ -131,8 +127,7 @@ def _pumps(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
     init = [x for x in lines if x.code in PUMP_INITIATION]
     refill = [x for x in lines if x.code in PUMP_REFILL]
     for r in refill:
-        for i in init:
-            v.handled |= {(i.code, r.code, day), (r.code, i.code, day)}
+        v.decided(r, init)
     if init and refill:
         v.report(
             rule("BND-B9"),
@@ -145,8 +140,7 @@ def _pumps(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
     ]
     if v.medicare and refill and chemo:
         for r in refill:
-            for c in chemo:
-                v.handled |= {(c.code, r.code, day), (r.code, c.code, day)}
+            v.decided(r, chemo)
         v.report(
             rule("BND-B9M"),
             f"Pump refill and chemotherapy administration on {day} (Medicare).",
@@ -160,18 +154,15 @@ def _payer_hydration(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
         return
     others = [x for x in lines if x.code in OTHER_INFUSION]
     for policy in v.policies("BND-B11"):
-        lacking = [
-            x for x in hydration if policy.parameters.get("modifier", "59") not in x.modifiers
-        ]
+        modifier = policy.parameters.get("modifier", "59")
+        lacking = [x for x in hydration if modifier not in x.modifiers]
         if others and lacking:
-            v.report(
+            v.report_policy(
                 rule("BND-B11"),
-                f"Hydration on {day} beside another infusion: payer "
-                f"policy {policy.policy_id} requires modifier "
-                f"{policy.parameters.get('modifier', '59')} and a separate diagnosis.",
+                policy,
+                f"Hydration on {day} beside another infusion: payer policy {policy.policy_id} "
+                f"requires modifier {modifier} and a separate diagnosis.",
                 lacking,
-                severity=policy.severity,
-                cite=(policy_citation(policy),),
             )
     for policy in v.policies("BND-B12"):
         limit = Decimal(policy.parameters.get("max_ml", "500"))
@@ -182,12 +173,12 @@ def _payer_hydration(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
             Decimal(0),
         )  # fmt: skip
         if ids and volume <= limit:
-            v.report(
+            v.report_policy(
                 rule("BND-B12"),
+                policy,
                 f"Hydration of {volume} mL on {day}: payer policy "
                 f"{policy.policy_id} questions {limit} mL or less.",
                 hydration,
-                cite=(policy_citation(policy),),
             )
 
 

@@ -14,20 +14,19 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
+from rules.codegroups import DRUG_ADMIN
 from rules.pack import RulePack
 from rules.rule import Rule
 from rules.tables import Icd10Set, PayerPolicy
 from schemas.claim import ClaimType, SubmittedClaim
-from schemas.decision import Citation, ComputedLine, Correction, CorrectionAction, Finding
-
-
-def is_admin_code(code: str) -> bool:
-    """Drug-administration codes the engine computes from a MAR (96360-96549, C8957, G0498)."""
-    return code[:3] in ("963", "964", "965") or code in ("C8957", "G0498")
-
-
-def in_range(code: str, low: str, high: str) -> bool:
-    return len(code) == len(low) and low <= code <= high
+from schemas.decision import (
+    Citation,
+    ComputedLine,
+    Correction,
+    CorrectionAction,
+    Finding,
+    Severity,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +113,38 @@ class ClaimView:
             if p.rule_id == rule_id and p.applies(payer.payer_id, payer.plan, self.dates[0])
         )
 
-    def report(self, rule: Rule, message: str, lines: Sequence[Line] = (), **kw: object) -> None:
+    def decided(self, line: Line, others: Iterable[Line]) -> None:
+        """A specific rule has judged these pairs of codes on the line's date: NCCI-PTP leaves
+        them alone, so one pair is never reported twice."""
+        for o in others:
+            self.handled |= {(line.code, o.code, line.dos), (o.code, line.code, line.dos)}
+
+    def report(
+        self,
+        rule: Rule,
+        message: str,
+        lines: Sequence[Line] = (),
+        severity: Severity | None = None,
+        suggested_correction: str | None = None,
+        cite: Sequence[Citation] = (),
+    ) -> None:
         self.findings.append(
             rule.finding(
                 message,
                 line_numbers=sorted({x.line_number for x in lines if x.line_number is not None}),
                 admin_ids=sorted({a for x in lines for a in x.admin_ids}),
                 codes=sorted({x.code for x in lines}),
-                **kw,  # type: ignore[arg-type]
+                severity=severity,
+                suggested_correction=suggested_correction,
+                cite=cite,
             )
         )
+
+    def report_policy(
+        self, rule: Rule, policy: PayerPolicy, message: str, lines: Sequence[Line] = ()
+    ) -> None:
+        """A finding a payer policy row drives: the row's severity, the row's document cited."""
+        self.report(rule, message, lines, severity=policy.severity, cite=(policy_citation(policy),))
 
 
 def policy_citation(policy: PayerPolicy) -> Citation:
@@ -147,6 +168,6 @@ def claim_view(
     lines += [
         Line(s.code, s.units, frozenset(s.modifiers), s.date_of_service, s.line_number)
         for s in claim.service_lines
-        if not (has_mar and is_admin_code(s.code))
+        if not (has_mar and s.code in DRUG_ADMIN)
     ]
     return ClaimView(claim, tuple(lines), pack, medicare)

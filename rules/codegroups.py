@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from rules.claim_view import in_range
+
+def in_range(code: str, low: str, high: str) -> bool:
+    return len(code) == len(low) and low <= code <= high
 
 
 def _span(low: int, high: int) -> frozenset[str]:
@@ -11,6 +13,7 @@ def _span(low: int, high: int) -> frozenset[str]:
 
 
 # -- drug administration and visits --------------------------------------------------------
+# The codes the engine computes from a MAR: a claim's own lines in this set are superseded.
 DRUG_ADMIN = _span(96360, 96549) | {"C8957", "G0498"}
 CHEMO_ADMIN = (_span(96401, 96549) - {"96402", "96523"}) | {"G0498"}  # 96402: hormonal (see docs)
 INFUSION_OR_PUSH = _span(96360, 96379) | _span(96409, 96417) | {"C8957"}

@@ -7,9 +7,7 @@ audit event names, so a past decision is re-decided with the rules then in force
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +31,7 @@ from rules.tables import (
     PtpTable,
     Release,
     parse_dated_pairs,
+    parse_g_code_map,
     parse_hcpcs_quarters,
     parse_icd10,
     parse_mue,
@@ -83,9 +82,6 @@ class RulePack:
     g_codes: dict[str, frozenset[str]]  # freestanding G-code -> hospital CPT codes
     icd10: Icd10Set
 
-    def release_of(self, file: str) -> Release | None:
-        return next((r for r in self.releases if file in r.files), None)
-
 
 def content_sha256(texts: Mapping[str, str]) -> str:
     digest = hashlib.sha256()
@@ -117,16 +113,7 @@ def pack_from_texts(version: str, texts: Mapping[str, str]) -> RulePack:
         ),
         ptp_hospital=parse_ptp(texts["ncci_ptp_hospital.csv"]),
         ptp_practitioner=parse_ptp(texts["ncci_ptp_practitioner.csv"]),
-        bypass_modifiers=parse_dated_pairs(
-            "modifier,key,effective_from,effective_through\n"
-            + "".join(
-                f"{r.split(',', 1)[0]},*,{r.split(',', 1)[1]}\n"
-                for r in texts["ncci_bypass_modifiers.csv"].splitlines()[1:]
-                if r
-            ),
-            "key",
-            "modifier",
-        ),
+        bypass_modifiers=parse_dated_pairs(texts["ncci_bypass_modifiers.csv"], None, "modifier"),
         mue_facility=parse_mue(texts["mue_facility.csv"]),
         mue_practitioner=parse_mue(texts["mue_practitioner.csv"]),
         hcpcs=parse_hcpcs_quarters(texts["hcpcs_quarters.csv"]),
@@ -139,13 +126,6 @@ def pack_from_texts(version: str, texts: Mapping[str, str]) -> RulePack:
 
 
 DRUG_ADMIN_ADDONS = "map_addon_drug_admin"
-
-
-def parse_g_code_map(text: str) -> dict[str, frozenset[str]]:
-    return {
-        row["g_code"]: frozenset(row["hospital_codes"].split("|"))
-        for row in csv.DictReader(io.StringIO(text))
-    }
 
 
 @cache

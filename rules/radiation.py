@@ -7,7 +7,7 @@ Across claims (a course billed over several claims) waits for the per-course sta
 
 from __future__ import annotations
 
-from rules.claim_view import ClaimView, Line, policy_citation
+from rules.claim_view import ClaimView
 from rules.codegroups import (
     BRACHYTHERAPY,
     CLINICAL_PLANNING,
@@ -52,7 +52,6 @@ def check_radiation(v: ClaimView) -> None:
 
 def _validity(v: ClaimView) -> None:
     hcpcs = v.pack.hcpcs
-    hospital_for = {c: g for g, cs in v.pack.g_codes.items() for c in cs}
     freestanding_medicare = (
         not v.facility and v.claim.setting is Setting.FREESTANDING_RADIATION and v.medicare
     )
@@ -78,7 +77,7 @@ def _validity(v: ClaimView) -> None:
                 if len(hospital) == 1
                 else None,
             )
-        if freestanding_medicare and x.code in hospital_for:
+        if freestanding_medicare:
             g = sorted(gc for gc, cs in v.pack.g_codes.items()
                        if x.code in cs and hcpcs.status(gc, x.dos) is not None)  # fmt: skip
             if g:
@@ -112,13 +111,12 @@ def _imrt_bundle(v: ClaimView) -> None:
         near = [x for x in v.lines if x.code in policy.codes()
                 and any(abs((x.dos - p.dos).days) <= days for p in plans)]  # fmt: skip
         if near:
-            v.report(
+            v.report_policy(
                 rule("RO-RB2"),
+                policy,
                 f"{', '.join(sorted({x.code for x in near}))} within "
                 f"{days} days of 77301: not payable under payer policy {policy.policy_id}.",
                 near,
-                severity=policy.severity,
-                cite=(policy_citation(policy),),
             )
     if v.having({"77780"}):
         v.report(
@@ -135,22 +133,22 @@ def _same_day(v: ClaimView) -> None:
             v.report(
                 rule("RO-RB4"),
                 f"77300 on {day} with an isodose plan that includes it.",
-                _of(lines, {"77300"} | ISODOSE_TELETHERAPY | ISODOSE_BRACHY),
+                v.having({"77300"} | ISODOSE_TELETHERAPY | ISODOSE_BRACHY, on=day),
                 suggested_correction="remove 77300",
             )
         if codes & IMRT_DELIVERY and codes & SRS_SBRT:
             v.report(
                 rule("RO-RB6"),
                 f"IMRT delivery and SRS/SBRT on {day}.",
-                _of(lines, IMRT_DELIVERY | SRS_SBRT),
+                v.having(IMRT_DELIVERY | SRS_SBRT, on=day),
             )
         if "77373" in codes and codes & RB7_EXCLUDED:
             v.report(
                 rule("RO-RB7"),
                 f"SBRT delivery 77373 on {day} with another delivery.",
-                _of(lines, RB7_EXCLUDED | {"77373"}),
+                v.having(RB7_EXCLUDED | {"77373"}, on=day),
             )
-        sims = _of(lines, SIMULATION)
+        sims = v.having(SIMULATION, on=day)
         if sum(x.units for x in sims) > 1:
             v.report(
                 rule("RO-RB10"),
@@ -220,13 +218,12 @@ def _per_course(v: ClaimView, fractions: int) -> None:
         limit = int(policy.parameters.get("max", "0"))
         codes = policy.codes()
         if v.units(codes) > limit:
-            v.report(
+            v.report_policy(
                 rule("RO-RB12"),
+                policy,
                 f"{', '.join(sorted(codes))}: {v.units(codes)} units; "
                 f"payer policy {policy.policy_id} allows {limit}.",
                 v.having(codes),
-                severity=policy.severity,
-                cite=(policy_citation(policy),),
             )
 
 
@@ -284,26 +281,24 @@ def _scrutiny_and_coverage(v: ClaimView, fractions: int) -> None:
         for policy in v.policies(rule_id):
             hit = [x for x in v.lines if x.code in policy.codes()]
             if hit:
-                v.report(
+                v.report_policy(
                     rule(rule_id),
+                    policy,
                     f"{', '.join(sorted({x.code for x in hit}))}: payer "
                     f"policy {policy.policy_id} requires documented medical necessity "
                     f"({policy.description[:200]})",
                     hit,
-                    severity=policy.severity,
-                    cite=(policy_citation(policy),),
                 )
     dx = v.diagnoses
     for policy in v.policies("COV-FX"):
         prefixes = tuple(policy.parameters.get("dx", "").split("|"))
         limit = int(policy.parameters.get("max", "0"))
         if any(d.startswith(prefixes) for d in dx) and fractions > limit:
-            v.report(
+            v.report_policy(
                 rule("COV-FX"),
+                policy,
                 f"{fractions} fractions; payer policy {policy.policy_id} "
                 f"allows {limit} for this diagnosis.",
-                severity=policy.severity,
-                cite=(policy_citation(policy),),
             )
     if any(d.startswith("C79.5") for d in dx) and fractions > 1:
         v.report(
@@ -311,7 +306,3 @@ def _scrutiny_and_coverage(v: ClaimView, fractions: int) -> None:
             f"Bone metastasis treated in {fractions} fractions: consider "
             "whether a single 8 Gy fraction was appropriate.",
         )
-
-
-def _of(lines: tuple[Line, ...], codes: frozenset[str] | set[str]) -> list[Line]:
-    return [x for x in lines if x.code in codes]

@@ -5,13 +5,12 @@ Parsing only (text in, tables out). ``rules.pack`` assembles them into a rule pa
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from rules.tables import csv_rows
 from schemas.decision import Confidence
 
 UNCLASSIFIED_CODES = frozenset({"J3490", "J3590", "J9999", "J7799", "C9399"})
@@ -86,15 +85,11 @@ def _normal(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def _rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
 def parse_drugs(text: str) -> tuple[dict[str, DrugInfo], dict[str, DrugInfo]]:
     by_hcpcs: dict[str, DrugInfo] = {}
     by_code_or_name: dict[str, DrugInfo] = {}
     named: dict[str, set[str]] = {}
-    for row in _rows(text):
+    for row in csv_rows(text):
         drug = DrugInfo(
             hcpcs=row["hcpcs"],
             name=row["name"],
@@ -134,7 +129,7 @@ def parse_overrides(text: str) -> tuple[PayerOverride, ...]:
             else None,
             policy_reference=row["policy_reference"],
         )
-        for row in _rows(text)
+        for row in csv_rows(text)
     )
 
 
@@ -143,7 +138,7 @@ def parse_addon_map(
 ) -> dict[str, frozenset[str]]:
     """Add-on code -> allowed primary codes (rows of ``table`` in force on ``on``; all if None)."""
     allowed: dict[str, set[str]] = {}
-    for row in _rows(text):
+    for row in csv_rows(text):
         if table is not None and row["table"] != table:
             continue
         if on is not None and not (
@@ -172,5 +167,5 @@ def parse_payer_options(text: str) -> dict[str, PayerOptions]:
             g0498_for_provider_pumps=row["g0498_for_provider_pumps"] == "true",
             policy_reference=row["policy_reference"],
         )
-        for row in _rows(text)
+        for row in csv_rows(text)
     }

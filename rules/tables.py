@@ -18,7 +18,7 @@ from schemas.decision import Confidence, Severity
 OPEN_END = date(9999, 12, 31)
 
 
-def _rows(text: str) -> Iterator[dict[str, str]]:
+def csv_rows(text: str) -> Iterator[dict[str, str]]:
     yield from csv.DictReader(io.StringIO(text))
 
 
@@ -107,10 +107,11 @@ def parse_ptp(text: str) -> PtpTable:
     else:  # CMS layout: positional, the header cells carry explanations
         c1, c2, start, end, mod = 0, 1, 3, 4, 5
     for row in rows[head + 1 :]:
+        # CMS files may repeat header text on a second row: only rows starting with a code count
         if len(row) <= max(c1, c2, mod, start, end) or not row[c1].strip()[:1].isalnum():
             continue
         code1, code2 = row[c1].strip(), row[c2].strip()
-        if not (code1[:1].isdigit() or code1[:1].isalpha()) or code1.lower() == "column":
+        if code1.lower() == "column":
             continue
         span = (_day(row[start]), _day(row[end]))
         edits.setdefault((code1, code2), []).append((span, row[mod].strip()))
@@ -170,7 +171,7 @@ class HcpcsQuarters:
 
 def parse_hcpcs_quarters(text: str) -> HcpcsQuarters:
     rows: dict[str, list[tuple[Span, str]]] = {}
-    for r in _rows(text):
+    for r in csv_rows(text):
         span = (_day(r["effective_from"]), _day(r["effective_through"]))
         rows.setdefault(r["hcpcs"], []).append((span, r["status_indicator"]))
     return HcpcsQuarters({k: tuple(sorted(v)) for k, v in rows.items()})
@@ -190,15 +191,21 @@ class DatedPairs:
 
 
 def parse_dated_pairs(
-    text: str, key: str, value: str, where: dict[str, str] | None = None
+    text: str, key: str | None, value: str, where: dict[str, str] | None = None
 ) -> DatedPairs:
+    """Rows keyed by the ``key`` column (all under "*" when None: a dated set of values)."""
     rows: dict[str, list[tuple[Span, str]]] = {}
-    for r in _rows(text):
+    for r in csv_rows(text):
         if where and any(r[k] not in v.split("|") for k, v in where.items()):
             continue
         span = (_day(r["effective_from"]), _day(r["effective_through"]))
-        rows.setdefault(r[key], []).append((span, r[value]))
+        rows.setdefault(r[key] if key else "*", []).append((span, r[value]))
     return DatedPairs({k: tuple(v) for k, v in rows.items()})
+
+
+def parse_g_code_map(text: str) -> dict[str, frozenset[str]]:
+    """Freestanding G-code -> the hospital CPT codes it stands for (spec 7.4)."""
+    return {r["g_code"]: frozenset(r["hospital_codes"].split("|")) for r in csv_rows(text)}
 
 
 # -- ICD-10-CM -----------------------------------------------------------------------------
@@ -216,8 +223,8 @@ class Icd10Set:
 
 
 def parse_icd10(codes_text: str, pdx_text: str) -> Icd10Set:
-    billable = {r["code"]: r["billable"] == "1" for r in _rows(codes_text)}
-    pdx = {r["code"]: r["exclusion"] == "1" for r in _rows(pdx_text)}
+    billable = {r["code"]: r["billable"] == "1" for r in csv_rows(codes_text)}
+    pdx = {r["code"]: r["exclusion"] == "1" for r in csv_rows(pdx_text)}
     return Icd10Set(billable, pdx)
 
 
@@ -252,7 +259,7 @@ def parse_releases(text: str) -> tuple[Release, ...]:
             covers_from=date.fromisoformat(r["covers_from"]) if r["covers_from"] else None,
             covers_through=date.fromisoformat(r["covers_through"]) if r["covers_through"] else None,
         )
-        for r in _rows(text)
+        for r in csv_rows(text)
     )
 
 
@@ -299,7 +306,7 @@ ACTIONS = frozenset(
 
 def parse_payer_policies(text: str) -> tuple[PayerPolicy, ...]:
     out = []
-    for r in _rows(text):
+    for r in csv_rows(text):
         if r["action"] not in ACTIONS:
             raise ValueError(f"payer policy {r['policy_id']}: unknown action {r['action']!r}")
         if not r["document"] or not r["url"]:

@@ -129,5 +129,12 @@ def codes(result: Assessment) -> dict[str, int]:
     return dict(totals)
 
 
+def fired(result: Assessment, rule_id: str) -> bool:
+    """A rule fires when a finding carries its id or a computed line cites it."""
+    return any(f.rule_id == rule_id for f in result.findings) or any(
+        rule_id in line.rule_ids for line in result.computed_lines
+    )
+
+
 def rule_ids(result: Assessment) -> set[str]:
     return {f.rule_id for f in result.findings}

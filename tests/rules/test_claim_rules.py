@@ -15,7 +15,7 @@ from rules.pack import RulePack, current_texts, pack_from_texts
 from rules.registry import RULES
 from schemas import SubmittedClaim
 from schemas.decision import CorrectionAction, Severity
-from tests.rules.mar_builder import admin, claim
+from tests.rules.mar_builder import admin, claim, fired
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "docs" / "payer-pack-template.csv"
 Case = Callable[[], SubmittedClaim | tuple[SubmittedClaim, RulePack]]
@@ -156,10 +156,6 @@ def run(case: Case) -> Assessment:
     if isinstance(made, tuple):
         return assess(made[0], made[1])
     return assess(made)
-
-
-def fired(result: Assessment, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings)
 
 
 def test_every_claim_rule_has_a_case() -> None:

@@ -10,19 +10,13 @@ from typing import Any
 
 import pytest
 
-from rules import Assessment, assess
+from rules import assess
 from rules.registry import ADM_RULES, RULES
 from schemas import SubmittedClaim
-from tests.rules.mar_builder import admin, at, claim
+from tests.rules.mar_builder import admin, at, claim, fired
 
 Case = Callable[[], SubmittedClaim]
 PUMP = {"kind": "PORTABLE", "planned_hours": "46", "supplied_by": "PROVIDER"}
-
-
-def fired(result: Assessment, rule_id: str) -> bool:
-    return any(f.rule_id == rule_id for f in result.findings) or any(
-        rule_id in line.rule_ids for line in result.computed_lines
-    )
 
 
 def ns(start: str, stop: str | None, **kw: Any) -> dict[str, Any]:
