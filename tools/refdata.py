@@ -1,12 +1,18 @@
-"""Rebuild the vendored reference data in ``rules/data`` from public sources.
+"""Rebuild the vendored reference data in ``rules/data`` from public sources, or check it.
 
-    python -m tools.refdata [SHARED_DATA_DIR]
+    python -m tools.refdata [SHARED_DATA_DIR]          # rewrite the files in rules/data
+    python -m tools.refdata --check [SHARED_DATA_DIR]  # exit 1 unless they equal a rebuild
 
-Inputs: the CMS I/OCE extracts and ICD-10-CM neoplasm table in ``shared/data`` (see its
-README for provenance) and the full ICD-10-CM code set of the ``simple-icd-10-cm`` package
-(MIT; CMS/NCHS April 1, 2026 release). Only the columns the engine reads are kept, so the
-vendored files stay small; the provenance of each file is in ``rules/data/README.md``.
-This is a maintainer's tool, not part of the engine: the engine reads only ``rules/data``.
+Inputs: the CMS I/OCE extracts and ICD-10-CM neoplasm table in ``shared/data`` (default
+``../shared/data``; see its README for provenance) and the full ICD-10-CM code set of the
+``simple-icd-10-cm`` package (MIT; CMS/NCHS April 1, 2026 release). Only the columns the engine
+reads are kept, so the vendored files stay small; the provenance of each file is in
+``rules/data/README.md``. This is a maintainer's tool, not part of the engine: the engine reads
+only ``rules/data``, and ``make test`` checks the pack against small excerpts of the same CMS
+files committed in ``tests/fixtures/cms``; ``--check`` is the full comparison.
+
+Each ``*_table`` function is pure (the source file's rows in, the vendored file's header and
+rows out), so the tests run them on those excerpts.
 """
 
 from __future__ import annotations
@@ -14,29 +20,49 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "rules" / "data"
 
+Rows = list[dict[str, str]]
+Table = tuple[list[str], list[list[str]]]
 
-def _read(path: Path) -> list[dict[str, str]]:
+
+def read_rows(path: Path) -> Rows:
     with path.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
-def _write(name: str, header: list[str], rows: list[list[str]]) -> None:
+def render(table: Table) -> str:
+    """A table as the vendored CSV text."""
+    header, rows = table
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     w.writerows(rows)
-    (OUT / name).write_text(buf.getvalue(), encoding="utf-8")
-    print(f"{name}: {len(rows)} rows")
+    return buf.getvalue()
 
 
-def _version_dates(shared: Path) -> dict[str, tuple[str, str]]:
+def ptp_table(ptp: Rows) -> Table:
+    header = ["column1", "column2", "modifier_indicator", "effective_from", "effective_through"]
+    return header, sorted([r[c] for c in header] for r in ptp)
+
+
+def hcpcs_table(attrs: Rows) -> Table:
+    header = ["hcpcs", "effective_from", "effective_through", "status_indicator"]
+    return header, sorted([r[c] for c in header] for r in attrs)
+
+
+def imrt_table(imrt: Rows) -> Table:
+    header = ["imrt_code", "conflicting_code", "effective_from", "effective_through"]
+    return header, [[r[c] for c in header] for r in imrt]
+
+
+def _version_dates(versions: Rows) -> dict[str, tuple[str, str]]:
     out = {}
-    for r in _read(shared / "ioce_versions.csv"):
+    for r in versions:
         start, end = r["date_started"], r["date_ended"]
         out[r["internal_version"]] = (
             date(int(start[:4]), int(start[4:6]), int(start[6:])).isoformat(),
@@ -45,64 +71,29 @@ def _version_dates(shared: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
-def build(shared: Path) -> None:
-    ptp = _read(shared / "ncci_ptp_oncology.csv")
-    _write(
-        "ncci_ptp_hospital.csv",
-        ["column1", "column2", "modifier_indicator", "effective_from", "effective_through"],
-        sorted(
-            [r["column1"], r["column2"], r["modifier_indicator"], r["effective_from"],
-             r["effective_through"]]
-            for r in ptp
-        ),
-    )  # fmt: skip
-    attrs = _read(shared / "hcpcs_attributes_oncology.csv")
-    _write(
-        "hcpcs_quarters.csv",
-        ["hcpcs", "effective_from", "effective_through", "status_indicator"],
-        sorted(
-            [r["hcpcs"], r["effective_from"], r["effective_through"], r["status_indicator"]]
-            for r in attrs
-        ),
+def bypass_table(modifiers: Rows, versions: Rows) -> Table:
+    dates = _version_dates(versions)
+    return ["modifier", "effective_from", "effective_through"], sorted(
+        [r["modifier"], dates[r["lo_version"]][0], dates[r["hi_version"]][1]]
+        for r in modifiers
+        if r["ncci_bypass"] == "1"
     )
-    imrt = _read(shared / "imrt_conflicts.csv")
-    _write(
-        "imrt_conflicts.csv",
-        ["imrt_code", "conflicting_code", "effective_from", "effective_through"],
-        [
-            [r["imrt_code"], r["conflicting_code"], r["effective_from"], r["effective_through"]]
-            for r in imrt
-        ],
+
+
+def addon_table(addons: Rows) -> Table:
+    header = ["table", "addon", "primary", "effective_from", "effective_through"]
+    return header, [[r[c] for c in header] for r in addons]
+
+
+def unacceptable_pdx_table(neoplasm: Rows) -> Table:
+    return ["code", "exclusion"], sorted(
+        [r["code"], r["ioce_unacceptable_pdx_exclusion"]]
+        for r in neoplasm
+        if r["ioce_unacceptable_pdx"] == "1"
     )
-    versions = _version_dates(shared)
-    _write(
-        "ncci_bypass_modifiers.csv",
-        ["modifier", "effective_from", "effective_through"],
-        sorted(
-            [r["modifier"], versions[r["lo_version"]][0], versions[r["hi_version"]][1]]
-            for r in _read(shared / "ioce_modifiers.csv")
-            if r["ncci_bypass"] == "1"
-        ),
-    )
-    addons = _read(shared / "addon_primary_map.csv")
-    _write(
-        "addon_primary_map.csv",
-        ["table", "addon", "primary", "effective_from", "effective_through"],
-        [
-            [r["table"], r["addon"], r["primary"], r["effective_from"], r["effective_through"]]
-            for r in addons
-        ],
-    )
-    neo = _read(shared / "icd10cm_neoplasm.csv")
-    _write(
-        "icd10cm_unacceptable_pdx.csv",
-        ["code", "exclusion"],
-        sorted(
-            [r["code"], r["ioce_unacceptable_pdx_exclusion"]]
-            for r in neo
-            if r["ioce_unacceptable_pdx"] == "1"
-        ),
-    )
+
+
+def icd10cm_codes_table() -> Table:
     import simple_icd_10_cm as icd  # a maintainer's dependency only
 
     codes = [
@@ -110,12 +101,76 @@ def build(shared: Path) -> None:
         for c in icd.get_all_codes(True)
         if icd.is_category_or_subcategory(c) or icd.is_extended_subcategory(c)
     ]
-    _write(
-        "icd10cm_codes.csv",
-        ["code", "billable"],
-        [[c, "1" if icd.is_leaf(c) else "0"] for c in codes],
-    )
+    return ["code", "billable"], [[c, "1" if icd.is_leaf(c) else "0"] for c in codes]
+
+
+# vendored file -> (shared/data files it is made from, the transform)
+FROM_SHARED: dict[str, tuple[tuple[str, ...], Callable[..., Table]]] = {
+    "ncci_ptp_hospital.csv": (("ncci_ptp_oncology.csv",), ptp_table),
+    "hcpcs_quarters.csv": (("hcpcs_attributes_oncology.csv",), hcpcs_table),
+    "imrt_conflicts.csv": (("imrt_conflicts.csv",), imrt_table),
+    "ncci_bypass_modifiers.csv": (("ioce_modifiers.csv", "ioce_versions.csv"), bypass_table),
+    "addon_primary_map.csv": (("addon_primary_map.csv",), addon_table),
+    "icd10cm_unacceptable_pdx.csv": (("icd10cm_neoplasm.csv",), unacceptable_pdx_table),
+}
+
+
+def rebuild(shared: Path) -> dict[str, Table]:
+    """Every CMS-derived vendored file, rebuilt from ``shared`` and the ICD-10-CM package."""
+    tables = {
+        name: transform(*(read_rows(shared / source) for source in sources))
+        for name, (sources, transform) in FROM_SHARED.items()
+    }
+    tables["icd10cm_codes.csv"] = icd10cm_codes_table()
+    return tables
+
+
+def neoplasm_mismatches(neoplasm: Rows, codes_text: str) -> list[str]:
+    """Codes of the CMS neoplasm table whose billable flag the vendored code set contradicts
+    (the code set comes from another source, the ICD-10-CM package)."""
+    billable = {r["code"]: r["billable"] for r in csv.DictReader(io.StringIO(codes_text))}
+    return [r["code"] for r in neoplasm if billable.get(r["code"]) != r["billable"]]
+
+
+def build(shared: Path) -> None:
+    for name, table in rebuild(shared).items():
+        (OUT / name).write_text(render(table), encoding="utf-8")
+        print(f"{name}: {len(table[1])} rows")
+
+
+def check(shared: Path) -> bool:
+    """True when every CMS-derived file in rules/data equals a fresh rebuild."""
+    ok = True
+    for name, table in rebuild(shared).items():
+        vendored = (OUT / name).read_text(encoding="utf-8")
+        same = vendored == render(table)
+        ok &= same
+        state = "same" if same else f"DIFFERS ({len(vendored.splitlines()) - 1} rows vendored)"
+        print(f"{name}: {len(table[1])} rows rebuilt, {state}")
+    codes = (OUT / "icd10cm_codes.csv").read_text(encoding="utf-8")
+    wrong = neoplasm_mismatches(read_rows(shared / "icd10cm_neoplasm.csv"), codes)
+    ok &= not wrong
+    print(f"icd10cm_codes.csv against icd10cm_neoplasm.csv: {len(wrong)} codes differ {wrong[:5]}")
+    return ok
+
+
+def main(argv: list[str]) -> int:
+    checking = "--check" in argv
+    args = [a for a in argv if a != "--check"]
+    shared = Path(args[0]) if args else Path("../shared/data")
+    if not (shared / "ncci_ptp_oncology.csv").exists():
+        print(f"{shared}: not a shared/data directory", file=sys.stderr)
+        return 2
+    try:
+        import simple_icd_10_cm  # noqa: F401
+    except ImportError:
+        print("needs the ICD-10-CM package: pip install simple-icd-10-cm==1.5.0", file=sys.stderr)
+        return 2
+    if checking:
+        return 0 if check(shared) else 1
+    build(shared)
+    return 0
 
 
 if __name__ == "__main__":
-    build(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared/data"))
+    sys.exit(main(sys.argv[1:]))

@@ -1,40 +1,76 @@
-"""The pack's loaders on the real CMS files in shared/data, and on the layouts CMS publishes."""
+"""The pack's loaders on excerpts of the CMS files its data is built from, and on the layouts
+CMS publishes.
+
+The excerpts in tests/fixtures/cms are rows copied from ../shared/data (see the README there):
+every test reads them, none needs shared/. Whether the whole of rules/data equals a fresh
+rebuild from shared/data is a maintainer's check: ``python -m tools.refdata --check``.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from rules import assess
-from rules.pack import current_pack, current_texts, pack_from_texts
-from rules.tables import parse_hcpcs_quarters, parse_mue, parse_payer_policies, parse_ptp
-from tests.rules.mar_builder import claim
-
-SHARED = next(
-    p / "shared" / "data"
-    for p in Path(__file__).resolve().parents
-    if (p / "shared" / "data" / "ncci_ptp_oncology.csv").exists()
+from rules.pack import DRUG_ADMIN_ADDONS, current_pack, current_texts, pack_from_texts
+from rules.tables import (
+    parse_dated_pairs,
+    parse_hcpcs_quarters,
+    parse_mue,
+    parse_payer_policies,
+    parse_ptp,
 )
+from tests.rules.mar_builder import claim
+from tools.refdata import FROM_SHARED, bypass_table, render
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cms"
 DAY = date(2026, 5, 4)
 
 
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def fixture_rows(name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(fixture(name))))
+
+
+@pytest.mark.parametrize("vendored", sorted(FROM_SHARED))
+def test_every_excerpt_row_is_in_the_vendored_file_as_refdata_writes_it(vendored: str) -> None:
+    sources, transform = FROM_SHARED[vendored]
+    header, rows = transform(*(fixture_rows(source) for source in sources))
+    shipped = list(csv.reader(io.StringIO(current_texts()[vendored])))
+    assert shipped[0] == header
+    in_pack = {tuple(r) for r in shipped[1:]}
+    assert rows and [r for r in rows if tuple(r) not in in_pack] == []
+
+
 def test_ptp_loader_reads_the_cms_extract_and_the_pack_holds_the_same_edits() -> None:
-    from_cms = parse_ptp((SHARED / "ncci_ptp_oncology.csv").read_text())
+    excerpt = parse_ptp(fixture("ncci_ptp_oncology.csv"))
     shipped = current_pack().ptp_hospital
-    assert from_cms.edits == shipped.edits and len(shipped) > 90_000
-    chemo_sq = shipped.edit("96372", "96413", DAY)
-    assert chemo_sq is not None and (chemo_sq.column1, chemo_sq.modifier_indicator) == (
-        "96413",
-        "1",
-    )
-    flush = shipped.edit("96413", "96523", DAY)
-    assert flush is not None and flush.modifier_indicator == "0"
-    # An edit whose quarters ended is not applied after them (77401 is deleted from 2026).
-    assert shipped.edit("77301", "77401", date(2025, 6, 2)) is not None
-    assert shipped.edit("77301", "77401", DAY) is None
+    # The excerpt has every row of each pair it holds: the pack has those pairs, no more rows.
+    assert len(excerpt) == 19 and {k: shipped.edits.get(k) for k in excerpt.edits} == excerpt.edits
+    assert len(shipped) > 90_000
+    for table in (excerpt, shipped):
+        chemo_sq = table.edit("96372", "96413", DAY)
+        assert chemo_sq is not None
+        assert (chemo_sq.column1, chemo_sq.modifier_indicator) == ("96413", "1")
+        flush = table.edit("96413", "96523", DAY)
+        assert flush is not None and flush.modifier_indicator == "0"
+        # An edit whose quarters ended is not applied after them (77401 is deleted from 2026).
+        assert table.edit("77301", "77401", date(2025, 6, 2)) is not None
+        assert table.edit("77301", "77401", DAY) is None
+        # 96413/99201: in force 2019-07..2019-12 and 2020-10..2020-12 only.
+        assert table.edit("99201", "96413", date(2019, 8, 1)) is not None
+        assert table.edit("99201", "96413", date(2020, 5, 1)) is None
+        assert table.edit("99201", "96413", date(2020, 11, 2)) is not None
+        assert table.edit("99201", "96413", DAY) is None
+        assert table.edit("0001A", "99211", date(2022, 6, 1)) is not None
+        assert table.edit("0001A", "99211", DAY) is None
 
 
 def test_ptp_loader_reads_the_cms_published_layout() -> None:
@@ -82,33 +118,75 @@ def test_a_users_mue_file_decides_units_by_its_adjudication_indicator() -> None:
 
 
 def test_hcpcs_quarters_are_the_cms_attribute_table() -> None:
+    excerpt = parse_hcpcs_quarters(fixture("hcpcs_attributes_oncology.csv"))
     shipped = current_pack().hcpcs
-    assert parse_hcpcs_quarters((SHARED / "hcpcs_attributes_oncology.csv").read_text()) == shipped
-    assert shipped.status("G6015", date(2025, 6, 2)) == "B"
-    assert shipped.status("G6015", DAY) is None and shipped.status("77402", DAY) == "S"
+    # Every row of each code the excerpt holds: the pack has the same quarters for it.
+    assert len(excerpt.rows) == 15
+    assert {c: shipped.rows.get(c) for c in excerpt.rows} == excerpt.rows
+    for table in (excerpt, shipped):
+        assert table.status("G6015", date(2025, 6, 2)) == "B"
+        assert table.status("G6015", DAY) is None and table.status("77402", DAY) == "S"
+        assert table.status("77401", date(2025, 6, 2)) == "S" and table.status("77401", DAY) is None
+        assert table.status("96413", DAY) == "S" and table.status("96523", DAY) == "Q1"
 
 
-def test_imrt_conflicts_and_addon_maps_are_the_cms_tables() -> None:
-    pack = current_pack()
-    with (SHARED / "imrt_conflicts.csv").open() as f:
-        expected = {r["conflicting_code"] for r in csv.DictReader(f)}
-    assert pack.imrt_conflicts.values("77301", DAY) == expected
-    assert "77300" not in expected  # spec 6.3 RB4: not bundled into 77301
-    with (SHARED / "addon_primary_map.csv").open() as f:
-        type1 = {r["addon"] for r in csv.DictReader(f) if r["table"] == "map_addon_type1"}
-    assert type1 <= pack.billed_addons.keys()
+def test_imrt_conflicts_are_the_cms_table() -> None:
+    # The CMS table is small: the fixture is all of it, so the pack must hold exactly it.
+    excerpt = parse_dated_pairs(fixture("imrt_conflicts.csv"), "imrt_code", "conflicting_code")
+    assert excerpt == current_pack().imrt_conflicts
+    assert len(excerpt.values("77301", DAY)) == 13 and "77290" in excerpt.values("77301", DAY)
+    assert "77300" not in excerpt.values("77301", DAY)  # spec 6.3 RB4: not bundled into 77301
+
+
+def test_billed_addons_are_the_cms_drug_administration_and_type_1_maps() -> None:
+    # (The drug-administration map the engine codes with: test_registry_and_data.py.)
+    rows = fixture_rows("addon_primary_map.csv")
+    excerpt = parse_dated_pairs(
+        fixture("addon_primary_map.csv"),
+        "addon",
+        "primary",
+        where={"table": f"{DRUG_ADMIN_ADDONS}|map_addon_type1"},
+    )
+    shipped = current_pack().billed_addons
+    # Every row of each add-on the excerpt holds: the pack has the same dated primaries.
+    assert len(excerpt.rows) == 8
+    assert {a: shipped.rows.get(a) for a in excerpt.rows} == excerpt.rows
+    for table in (excerpt, shipped):
+        assert "96413" in table.values("0663T", date(2024, 6, 3))
+        assert table.values("0663T", DAY) == frozenset()  # its type 1 rows end 2025-12-31
+        assert table.values("99354", date(2021, 6, 1)) == {"G0463"}
+        assert table.values("96417", DAY) == {"96413"}
+    # NCCI-ADDON checks billed add-ons against those two maps only, not types 2 and 3.
+    other = {r["addon"] for r in rows} - excerpt.keys()
+    assert other == {"96160", "0054T", "93561"} and not other & shipped.keys()
+
+
+def test_ncci_bypass_modifiers_are_the_ioce_ones() -> None:
+    modifiers = fixture_rows("ioce_modifiers.csv")
+    table = bypass_table(modifiers, fixture_rows("ioce_versions.csv"))
+    excerpt = parse_dated_pairs(render(table), None, "modifier").values("*", DAY)
+    shipped = current_pack().bypass_modifiers.values("*", DAY)
+    bypass = {r["modifier"] for r in modifiers if r["ncci_bypass"] == "1"}
+    assert excerpt == bypass >= {"59", "XE", "XP", "XS", "XU"} and bypass <= shipped
+    others = {r["modifier"] for r in modifiers} - bypass
+    assert others >= {"GX", "62", "90"} and not others & shipped
 
 
 def test_icd10cm_code_set_agrees_with_the_cms_neoplasm_table() -> None:
     icd = current_pack().icd10
-    with (SHARED / "icd10cm_neoplasm.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    leaves = [r["code"] for r in rows if r["billable"] == "1"]
-    headers = [r["code"] for r in rows if r["billable"] == "0" and r["is_category"] != "x"]
-    assert len(leaves) > 1500 and all(icd.billable.get(c) is True for c in leaves)
-    assert all(icd.billable.get(c) is False for c in headers if c in icd.billable)
-    flagged = {r["code"] for r in rows if r["ioce_unacceptable_pdx"] == "1"}
-    assert flagged == set(icd.unacceptable_pdx)
+    rows = fixture_rows("icd10cm_neoplasm.csv")
+    billable = {r["code"]: r["billable"] == "1" for r in rows}
+    assert {True, False} <= set(billable.values())  # leaves and headers alike
+    assert {c: icd.billable.get(c) for c in billable} == billable
+    flagged = {
+        r["code"]: r["ioce_unacceptable_pdx_exclusion"] == "1"
+        for r in rows
+        if r["ioce_unacceptable_pdx"] == "1"
+    }
+    assert len(flagged) == 6 and {False, True} <= set(flagged.values())
+    assert {c: icd.unacceptable_pdx.get(c) for c in billable} == {
+        c: flagged.get(c) for c in billable
+    }
     assert len(icd.billable) > 90_000  # the full code set, not a neoplasm list
     assert icd.billable["T45.1X5A"] and not icd.billable["T45.1X5"]
 

