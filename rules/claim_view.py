@@ -14,10 +14,11 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
+from rules.cms_tables import Icd10Set, PtpTable
 from rules.codegroups import DRUG_ADMIN
 from rules.pack import RulePack
+from rules.payer_policies import PayerPolicy
 from rules.rule import Rule
-from rules.tables import Icd10Set, PayerPolicy
 from schemas.claim import ClaimType, SubmittedClaim
 from schemas.decision import (
     Citation,
@@ -104,14 +105,22 @@ class ClaimView:
         return ClaimView(self.claim, kept, self.pack, self.medicare, self.findings,
                          self.corrections, self.handled)  # fmt: skip
 
-    def policies(self, rule_id: str) -> tuple[PayerPolicy, ...]:
+    def policies(self, rule: Rule) -> tuple[PayerPolicy, ...]:
         """Payer policy rows for this rule, payer and plan in force on the claim's first date."""
         payer = self.claim.payer
         return tuple(
             p
             for p in self.pack.payer_policies
-            if p.rule_id == rule_id and p.applies(payer.payer_id, payer.plan, self.dates[0])
+            if p.rule_id == rule.id and p.applies(payer.payer_id, payer.plan, self.dates[0])
         )
+
+    @property
+    def ptp_table(self) -> PtpTable:
+        """The NCCI PTP edits for this claim: hospital outpatient for an institutional claim,
+        practitioner for a professional one when the pack has them (else hospital, PACK-Q2)."""
+        if not self.facility and len(self.pack.ptp_practitioner):
+            return self.pack.ptp_practitioner
+        return self.pack.ptp_hospital
 
     def decided(self, line: Line, others: Iterable[Line]) -> None:
         """A specific rule has judged these pairs of codes on the line's date: NCCI-PTP leaves

@@ -1,4 +1,4 @@
-"""Render the rule catalogue (docs/rules.md) from the registry.
+"""Render the rule catalogue (docs/rules.md) from the rules' own declarations.
 
     python -m rules.docs      # rewrite docs/rules.md
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rules.catalogue import RULES, case_file, module_of
+from rules.checks.check import checks_of
 from rules.engine import RULE_PACK_VERSION
-from rules.registry import RULES
+from rules.pipeline import PIPELINE
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
@@ -27,8 +29,9 @@ def render() -> str:
     out = [
         "# Rule catalogue",
         "",
-        f"Rule pack `core` {RULE_PACK_VERSION}. Generated from `rules/registry.py` by "
-        "`python -m rules.docs`; do not edit by hand.",
+        f"Rule pack `core` {RULE_PACK_VERSION}. Generated from the rule declarations by "
+        "`python -m rules.docs`; do not edit by hand. Each rule is declared, with its logic, "
+        "in the file its entry names, and tested in the file named beside it.",
         "",
         "Each rule's findings carry its id, a plain message, its citations (the coding "
         "specification section and the sources it cites) and its confidence. A finding of "
@@ -41,11 +44,22 @@ def render() -> str:
         "`CODE` code validity by quarter and setting, `RO` radiation oncology within a claim "
         "(6.3, 7), `COV` payer coverage rows (7.3), `PACK` the rule pack's own data releases.",
         "",
-        "| id | rule | confidence |",
-        "|---|---|---|",
+        "| id | rule | confidence | declared in |",
+        "|---|---|---|---|",
         *(
-            f"| [{r.id}](#{r.id.lower()}) | {r.title} | {r.confidence.value} |"
+            f"| [{r.id}](#{r.id.lower()}) | {r.title} | {r.confidence.value} "
+            f"| `{module_of(r.id)}` |"
             for r in RULES.values()
+        ),
+        "",
+        "## The claim checks in order",
+        "",
+        "After the MAR is coded (the `ADM` rules, in the order of the specification's steps), "
+        "`rules/pipeline.py` runs the claim checks in this order:",
+        "",
+        *(
+            f"{n}. {c.rule.id} `{c.run.__name__}`"
+            for n, c in enumerate((c for s in PIPELINE for c in checks_of(s)), start=1)
         ),
         "",
     ]
@@ -67,6 +81,21 @@ def render() -> str:
             f"- Default severity: {'error' if r.confidence.value == 'NC' else r.severity.value}",
             f"- Sources: {cites}",
             *([f"- Example: {r.example}"] if r.example else []),
+            *(
+                f"- Payer policy action `{a.action}`"
+                + (
+                    ": "
+                    + ", ".join(
+                        f"`{p.name}` ({p.kind.value}"
+                        + (f", default {p.default})" if p.default is not None else ", required)")
+                        for p in a.parameters
+                    )
+                    if a.parameters
+                    else ""
+                )
+                for a in r.payer_actions
+            ),
+            f"- Declared in `{module_of(r.id)}`; tested in `{case_file(r.id)}`",
             "",
         ]
     return "\n".join(out)

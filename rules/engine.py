@@ -6,12 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from rules.admin_codes import CodingOptions, code_events
-from rules.claim_checks import run_checks
+from rules.administration.algorithm import code_events
+from rules.administration.coding import CodingOptions
+from rules.administration.normalise import normalise
+from rules.administration.supply import check_supply
 from rules.claim_view import claim_view
-from rules.mar import normalise
 from rules.pack import RULE_PACK_VERSION, RulePack, current_pack
-from rules.supply import check_supply
+from rules.pipeline import run_checks
 from schemas.claim import ClaimType, SubmittedClaim
 from schemas.decision import ComputedLine, Correction, Finding, RulePackRef, Severity
 

@@ -14,30 +14,28 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from rules.reference import (
-    DrugCatalogue,
-    PayerOptions,
-    parse_addon_map,
-    parse_drugs,
-    parse_overrides,
-    parse_payer_options,
-)
-from rules.tables import (
+from rules.cms_tables import (
     DatedPairs,
     HcpcsQuarters,
     Icd10Set,
     Mue,
-    PayerPolicy,
     PtpTable,
     Release,
+    parse_addon_map,
     parse_dated_pairs,
     parse_g_code_map,
     parse_hcpcs_quarters,
     parse_icd10,
     parse_mue,
-    parse_payer_policies,
     parse_ptp,
     parse_releases,
+)
+from rules.drug_catalogue import DrugCatalogue, parse_drugs, parse_overrides
+from rules.payer_policies import (
+    PayerOptions,
+    PayerPolicy,
+    parse_payer_options,
+    parse_payer_policies,
 )
 from schemas.decision import RulePackRef
 
@@ -91,7 +89,11 @@ def content_sha256(texts: Mapping[str, str]) -> str:
 
 
 def pack_from_texts(version: str, texts: Mapping[str, str]) -> RulePack:
-    """Pure: the data files' texts in, a pack out."""
+    """Pure: the data files' texts in, a pack out. Payer policy rows are checked against the
+    rules they name; a row that would do nothing refuses the pack."""
+    # The catalogue imports every rule module, and they import this one: import it late.
+    from rules.catalogue import checked_policies
+
     by_hcpcs, by_name = parse_drugs(texts["drugs.csv"])
     return RulePack(
         ref=RulePackRef(name=PACK_NAME, version=version, content_sha256=content_sha256(texts)),
@@ -104,7 +106,7 @@ def pack_from_texts(version: str, texts: Mapping[str, str]) -> RulePack:
         addon_primaries=parse_addon_map(texts["addon_primary_map.csv"], table=DRUG_ADMIN_ADDONS),
         payer_options=parse_payer_options(texts["payer_options.csv"]),
         releases=parse_releases(texts["sources.csv"]),
-        payer_policies=parse_payer_policies(texts["payer_policies.csv"]),
+        payer_policies=checked_policies(parse_payer_policies(texts["payer_policies.csv"])),
         billed_addons=parse_dated_pairs(
             texts["addon_primary_map.csv"],
             "addon",

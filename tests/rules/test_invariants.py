@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rules import Assessment, assess
-from rules.admin_codes import RANK_OF_CODE
+from rules.administration.coding import RANK_OF_CODE
 from rules.pack import current_pack
 from schemas import SubmittedClaim
 from tests.rules.mar_builder import admin, claim, codes

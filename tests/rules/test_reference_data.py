@@ -16,14 +16,9 @@ from pathlib import Path
 import pytest
 
 from rules import assess
+from rules.cms_tables import parse_dated_pairs, parse_hcpcs_quarters, parse_mue, parse_ptp
 from rules.pack import DRUG_ADMIN_ADDONS, current_pack, current_texts, pack_from_texts
-from rules.tables import (
-    parse_dated_pairs,
-    parse_hcpcs_quarters,
-    parse_mue,
-    parse_payer_policies,
-    parse_ptp,
-)
+from rules.payer_policies import parse_payer_policies
 from tests.rules.mar_builder import claim
 from tools.refdata import FROM_SHARED, bypass_table, render
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rules import assess
-from rules.admin_codes import CodingOptions
+from rules.administration.coding import CodingOptions
 from tests.rules.mar_builder import admin, claim, codes, rule_ids
 
 Mar = Callable[[], tuple[dict[str, Any], ...]]

@@ -1,37 +1,128 @@
-"""From MAR entries to billable administration events (spec 2.2 step A, 2.3 step B).
+"""Steps A and B (spec 2.2, 2.3): from MAR entries to billable administration events.
 
-Pure. Each event knows its drug family, its billed technique (derived from the
-times, not from the label), its running intervals without holds, and which MAR
-entries it came from.
-"""
+Drops what is not billable, classifies each drug through the catalogue (payer override
+first), merges same-bag components, counts minutes without holds and derives the billed
+technique from the clock, not the label."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import StrEnum
-
-from rules.reference import DrugCatalogue, DrugInfo, Family
-from rules.registry import rule
+from rules.administration.events import (
+    PUSH_MAX_MINUTES,
+    Event,
+    Interval,
+    Kind,
+    Normalised,
+    minutes_of,
+)
+from rules.administration.pumps import ADM_G3
+from rules.drug_catalogue import DrugCatalogue, DrugInfo, Family
+from rules.rule import ERR, NC, H, M, Rule
 from schemas.claim import Administration, Purpose, Route, SubmittedClaim, Technique
-from schemas.decision import Confidence, Finding
+from schemas.decision import Confidence
 
-PUSH_MAX_MINUTES = 15
+ADM_A1 = Rule(
+    id="ADM-A1",
+    title="Vehicle, KVO and flush fluid is not coded",
+    checks="Drops MAR entries whose purpose is vehicle, keep-vein-open or flush.",
+    why=(
+        "Fluid that carries a drug, keeps a line open or flushes it is part of the drug "
+        "administration, not a service of its own."
+    ),
+    confidence=H,
+    section="2.2 A1",
+    sources=("S1", "S3", "S61"),
+)
 
-Interval = tuple[datetime, datetime]
+ADM_A3 = Rule(
+    id="ADM-A3",
+    title="Hydration needs an order and an indication",
+    checks="Drops hydration without a documented order and medical necessity.",
+    why="Hydration is billable only when ordered for documented signs or symptoms.",
+    confidence=H,
+    section="2.2 A3",
+    sources=("S3", "S10"),
+)
 
+ADM_A4 = Rule(
+    id="ADM-A4",
+    title="Hydration without a stop time is not billable",
+    checks="Drops hydration whose stop time is missing.",
+    why="Hydration codes are time based; without a stop time the duration is unknown.",
+    confidence=H,
+    section="2.2 A4",
+    sources=("S10",),
+)
 
-class Kind(StrEnum):
-    """The billed technique."""
+ADM_A5 = Rule(
+    id="ADM-A5",
+    title="A drug infusion without a stop time goes to review",
+    checks="Flags an IV drug infusion with no stop time; it is not coded.",
+    why=(
+        "MACs differ: some accept a push code, others need evidence of more than 15 minutes; "
+        "duration may be calculated from volume and rate in the notes."
+    ),
+    confidence=M,
+    section="2.2 A5",
+    sources=("S22", "S32", "S33"),
+    severity=ERR,
+)
 
-    PUSH = "PUSH"
-    INFUSION = "INFUSION"
-    INJECTION = "INJECTION"  # SQ/IM
-    SQ_INFUSION = "SQ_INFUSION"
-    PUMP_INITIATION = "PUMP_INITIATION"
-    PUMP_REFILL = "PUMP_REFILL"
-    OTHER_ROUTE = "OTHER_ROUTE"  # intralesional, intrathecal, cavity, intravesical
-    FLUSH = "FLUSH"  # port irrigation candidate (96523)
+ADM_B1 = Rule(
+    id="ADM-B1",
+    title="Same-bag components are one administration",
+    checks="Merges MAR entries that share a bag id into one administration.",
+    why=(
+        "Drugs mixed in one bag are one infusion (one technique code); each drug's supply is "
+        "still billed."
+    ),
+    confidence=M,
+    section="2.3 B1",
+    sources=("S24",),
+)
+
+ADM_B2 = Rule(
+    id="ADM-B2",
+    title="Minutes are stop minus start minus holds",
+    checks="Counts the minutes actually infused, without documented holds.",
+    why="Time-based codes are reported on the time the infusion ran.",
+    confidence=M,
+    section="2.3 B2",
+    sources=("S29", "S33"),
+)
+
+ADM_B3 = Rule(
+    id="ADM-B3",
+    title="An IV administration of 15 minutes or less is a push",
+    checks="Codes an IV drug given in 15 minutes or less (or documented as a push) as a push.",
+    why="CPT: an infusion of 15 minutes or less is reported as a push.",
+    confidence=H,
+    section="2.3 B3",
+    sources=("S1", "S64"),
+)
+
+ADM_U1 = Rule(
+    id="ADM-U1",
+    title="An unknown drug goes to review",
+    checks="Flags a MAR drug that is in neither the catalogue nor the payer's overrides.",
+    why="Classification decides the code family; it is never guessed.",
+    confidence=H,
+    section="4.1",
+    sources=("S1", "S5"),
+    severity=ERR,
+)
+
+ADM_U2 = Rule(
+    id="ADM-U2",
+    title="A drug class that needs confirmation goes to review",
+    checks=(
+        "Flags a drug whose administration class the catalogue marks NC, unless the payer's "
+        "written policy classifies it."
+    ),
+    why="MACs and payers classify these drugs differently (spec 4.1 rule 3, 8 Q15-Q16).",
+    confidence=NC,
+    section="4.1, 4.2",
+    sources=("S38",),
+)
 
 
 _FAMILY_RANK = {Family.CHEMO: 0, Family.THER: 1, Family.HYD: 2}
@@ -49,50 +140,6 @@ _FLUSH = DrugInfo(
 )
 
 
-# Compared by identity: one event is one administration, and field-by-field equality
-# made every membership test on the hot path compare whole events.
-@dataclass(frozen=True, slots=True, eq=False)
-class Event:
-    admin_ids: tuple[str, ...]
-    encounter_id: str
-    site: str
-    separate_site_reason: bool
-    drugs: tuple[DrugInfo, ...]
-    family: Family
-    hormonal: bool
-    route: Route
-    kind: Kind
-    start: datetime
-    stop: datetime | None
-    minutes: int | None
-    intervals: tuple[Interval, ...]
-    primary_reason: bool
-    pump_kind: str | None = None
-    pump_supplied_by: str | None = None
-    lesion_count: int | None = None
-
-    @property
-    def drug_key(self) -> frozenset[str]:
-        """What "the same drug" means: the same set of drugs (HCPCS, else catalogue name)."""
-        return frozenset(d.hcpcs or d.name for d in self.drugs)
-
-    @property
-    def dos(self) -> date:
-        """Line-item date of service: the calendar day the service started, in its own offset."""
-        return self.start.date()
-
-    @property
-    def sort_key(self) -> tuple[datetime, str]:
-        return (self.start, self.admin_ids[0])
-
-
-@dataclass
-class Normalised:
-    events: list[Event] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    drugs: dict[str, DrugInfo] = field(default_factory=dict)  # by admin id, as classified
-
-
 def _running(a: Administration) -> tuple[Interval, ...]:
     """The intervals the administration actually ran: start-stop without holds."""
     assert a.stop is not None
@@ -105,10 +152,6 @@ def _running(a: Administration) -> tuple[Interval, ...]:
     if a.stop > cursor:
         pieces.append((cursor, a.stop))
     return tuple(pieces)
-
-
-def minutes_of(intervals: tuple[Interval, ...]) -> int:
-    return int(sum((b - a).total_seconds() for a, b in intervals) // 60)
 
 
 def _kind(a: Administration, drug: DrugInfo, minutes: int | None) -> Kind:
@@ -157,7 +200,7 @@ def normalise(claim: SubmittedClaim, catalogue: DrugCatalogue) -> Normalised:
     for a in sorted(claim.administrations, key=lambda x: (x.start, x.admin_id)):
         if a.documented_technique is Technique.PUMP_DISCONNECT:
             out.findings.append(
-                rule("ADM-G3").finding(
+                ADM_G3.finding(
                     "Pump disconnect is included in the pump initiation: not coded.", [a.admin_id]
                 )
             )
@@ -166,7 +209,7 @@ def normalise(claim: SubmittedClaim, catalogue: DrugCatalogue) -> Normalised:
             a.purpose is Purpose.FLUSH and a.documented_technique is not Technique.FLUSH
         ):
             out.findings.append(
-                rule("ADM-A1").finding(
+                ADM_A1.finding(
                     f"{a.purpose.value.lower()} fluid is part of the administration: not coded.",
                     [a.admin_id],
                 )
@@ -180,7 +223,7 @@ def normalise(claim: SubmittedClaim, catalogue: DrugCatalogue) -> Normalised:
             out.drugs[a.admin_id] = drug
         if drug is None:
             out.findings.append(
-                rule("ADM-U1").finding(
+                ADM_U1.finding(
                     f"MAR drug {a.admin_id} ({a.drug.hcpcs or 'no HCPCS'}) is not in the drug "
                     "catalogue or the payer's overrides; classify it before coding.",
                     [a.admin_id],
@@ -189,7 +232,7 @@ def normalise(claim: SubmittedClaim, catalogue: DrugCatalogue) -> Normalised:
             continue
         if drug.confidence is Confidence.NEEDS_CONFIRMATION:
             out.findings.append(
-                rule("ADM-U2").finding(
+                ADM_U2.finding(
                     f"{drug.hcpcs} is coded as {drug.family.value}"
                     f"{' (hormonal)' if drug.hormonal else ''}, but its class needs "
                     f"confirmation ({drug.source}).",
@@ -198,14 +241,14 @@ def normalise(claim: SubmittedClaim, catalogue: DrugCatalogue) -> Normalised:
             )
         if drug.family is Family.HYD and not (a.order_present and a.indication_present):
             out.findings.append(
-                rule("ADM-A3").finding(
+                ADM_A3.finding(
                     "Hydration without a documented order and indication: not coded.", [a.admin_id]
                 )
             )
             continue
         if a.stop is None and drug.family is Family.HYD:
             out.findings.append(
-                rule("ADM-A4").finding("Hydration without a stop time: not coded.", [a.admin_id])
+                ADM_A4.finding("Hydration without a stop time: not coded.", [a.admin_id])
             )
             continue
         if a.bag_id is not None:
@@ -216,7 +259,7 @@ def normalise(claim: SubmittedClaim, catalogue: DrugCatalogue) -> Normalised:
         merged, drugs = _merge_bag(entries)
         if len(entries) > 1:
             out.findings.append(
-                rule("ADM-B1").finding(
+                ADM_B1.finding(
                     f"Bag {bag_id}: {len(entries)} MAR entries coded as one administration.",
                     [a.admin_id for a, _ in entries],
                 )
@@ -237,7 +280,7 @@ def _add_event(
     kind = _kind(a, lead, minutes)
     if a.stop is None and kind in (Kind.INFUSION, Kind.SQ_INFUSION):
         out.findings.append(
-            rule("ADM-A5").finding(
+            ADM_A5.finding(
                 "Drug infusion without a stop time: duration cannot be established; not coded.",
                 admin_ids,
             )
@@ -264,3 +307,7 @@ def _add_event(
             lesion_count=a.lesion_count,
         )
     )
+
+
+# The rules this module declares, for the catalogue.
+RULES: tuple[Rule, ...] = (ADM_A1, ADM_A3, ADM_A4, ADM_A5, ADM_B1, ADM_B2, ADM_B3, ADM_U1, ADM_U2)

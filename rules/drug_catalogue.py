@@ -1,4 +1,5 @@
-"""Reference data: the drug catalogue, payer overrides and options, the CMS add-on map.
+"""The drug catalogue: each drug's HCPCS code, billing unit and administration family, and
+the payer overrides of a drug's family.
 
 Parsing only (text in, tables out). ``rules.pack`` assembles them into a rule pack.
 """
@@ -10,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from rules.tables import csv_rows
+from rules.cms_tables import csv_rows
 from schemas.decision import Confidence
 
 UNCLASSIFIED_CODES = frozenset({"J3490", "J3590", "J9999", "J7799", "C9399"})
@@ -131,41 +132,3 @@ def parse_overrides(text: str) -> tuple[PayerOverride, ...]:
         )
         for row in csv_rows(text)
     )
-
-
-def parse_addon_map(
-    text: str, on: date | None = None, table: str | None = None
-) -> dict[str, frozenset[str]]:
-    """Add-on code -> allowed primary codes (rows of ``table`` in force on ``on``; all if None)."""
-    allowed: dict[str, set[str]] = {}
-    for row in csv_rows(text):
-        if table is not None and row["table"] != table:
-            continue
-        if on is not None and not (
-            date.fromisoformat(row["effective_from"])
-            <= on
-            <= date.fromisoformat(row["effective_through"])
-        ):
-            continue
-        allowed.setdefault(row["addon"], set()).add(row["primary"])
-    return {k: frozenset(v) for k, v in allowed.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class PayerOptions:
-    medicare: bool
-    combine_hydration_intervals: bool
-    g0498_for_provider_pumps: bool
-    policy_reference: str
-
-
-def parse_payer_options(text: str) -> dict[str, PayerOptions]:
-    return {
-        row["payer_id"]: PayerOptions(
-            medicare=row["medicare"] == "true",
-            combine_hydration_intervals=row["combine_hydration_intervals"] == "true",
-            g0498_for_provider_pumps=row["g0498_for_provider_pumps"] == "true",
-            policy_reference=row["policy_reference"],
-        )
-        for row in csv_rows(text)
-    }

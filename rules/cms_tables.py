@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from schemas.decision import Confidence, Severity
-
 OPEN_END = date(9999, 12, 31)
 
 
@@ -22,7 +20,7 @@ def csv_rows(text: str) -> Iterator[dict[str, str]]:
     yield from csv.DictReader(io.StringIO(text))
 
 
-def _day(value: str) -> date:
+def parse_day(value: str) -> date:
     value = value.strip()
     if not value or value == "*":
         return OPEN_END
@@ -113,7 +111,7 @@ def parse_ptp(text: str) -> PtpTable:
         code1, code2 = row[c1].strip(), row[c2].strip()
         if code1.lower() == "column":
             continue
-        span = (_day(row[start]), _day(row[end]))
+        span = (parse_day(row[start]), parse_day(row[end]))
         edits.setdefault((code1, code2), []).append((span, row[mod].strip()))
     return PtpTable({k: tuple(sorted(v)) for k, v in edits.items()})
 
@@ -172,7 +170,7 @@ class HcpcsQuarters:
 def parse_hcpcs_quarters(text: str) -> HcpcsQuarters:
     rows: dict[str, list[tuple[Span, str]]] = {}
     for r in csv_rows(text):
-        span = (_day(r["effective_from"]), _day(r["effective_through"]))
+        span = (parse_day(r["effective_from"]), parse_day(r["effective_through"]))
         rows.setdefault(r["hcpcs"], []).append((span, r["status_indicator"]))
     return HcpcsQuarters({k: tuple(sorted(v)) for k, v in rows.items()})
 
@@ -198,7 +196,7 @@ def parse_dated_pairs(
     for r in csv_rows(text):
         if where and any(r[k] not in v.split("|") for k, v in where.items()):
             continue
-        span = (_day(r["effective_from"]), _day(r["effective_through"]))
+        span = (parse_day(r["effective_from"]), parse_day(r["effective_through"]))
         rows.setdefault(r[key] if key else "*", []).append((span, r[value]))
     return DatedPairs({k: tuple(v) for k, v in rows.items()})
 
@@ -263,74 +261,22 @@ def parse_releases(text: str) -> tuple[Release, ...]:
     )
 
 
-# -- Payer policies ------------------------------------------------------------------------
+# -- Add-on code maps ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PayerPolicy:
-    """A payer's written, published policy, captured as data: it changes what a rule does for
-    that payer and plan between two dates, and every finding it drives cites the document."""
-
-    policy_id: str
-    payer_id: str
-    plan: str  # "" = every plan of the payer
-    rule_id: str
-    action: str
-    parameters: dict[str, str]
-    severity: Severity
-    effective_from: date
-    effective_to: date
-    document: str
-    section: str
-    url: str
-    captured_on: date
-    confidence: Confidence
-    description: str
-
-    def applies(self, payer_id: str, plan: str | None, on: date) -> bool:
-        return (
-            self.payer_id == payer_id
-            and (not self.plan or self.plan == plan)
-            and self.effective_from <= on <= self.effective_to
-        )
-
-    def codes(self) -> frozenset[str]:
-        return frozenset(self.parameters.get("codes", "").split("|")) - {""}
-
-
-ACTIONS = frozenset(
-    {"resequence", "accept_as_billed", "require_documentation", "max_fractions", "max_units",
-     "window_days", "require_modifier", "review"}
-)  # fmt: skip
-
-
-def parse_payer_policies(text: str) -> tuple[PayerPolicy, ...]:
-    out = []
-    for r in csv_rows(text):
-        if r["action"] not in ACTIONS:
-            raise ValueError(f"payer policy {r['policy_id']}: unknown action {r['action']!r}")
-        if not r["document"] or not r["url"]:
-            raise ValueError(
-                f"payer policy {r['policy_id']}: a written, published document is required"
-            )
-        params = dict(p.split("=", 1) for p in r["parameters"].split(";") if p)
-        out.append(
-            PayerPolicy(
-                policy_id=r["policy_id"],
-                payer_id=r["payer_id"],
-                plan=r["plan"],
-                rule_id=r["rule_id"],
-                action=r["action"],
-                parameters=params,
-                severity=Severity(r["severity"]),
-                effective_from=_day(r["effective_from"]),
-                effective_to=_day(r["effective_to"]),
-                document=r["document"],
-                section=r["section"],
-                url=r["url"],
-                captured_on=date.fromisoformat(r["captured_on"]),
-                confidence=Confidence(r["confidence"]),
-                description=r["description"],
-            )
-        )
-    return tuple(out)
+def parse_addon_map(
+    text: str, on: date | None = None, table: str | None = None
+) -> dict[str, frozenset[str]]:
+    """Add-on code -> allowed primary codes (rows of ``table`` in force on ``on``; all if None)."""
+    allowed: dict[str, set[str]] = {}
+    for row in csv_rows(text):
+        if table is not None and row["table"] != table:
+            continue
+        if on is not None and not (
+            date.fromisoformat(row["effective_from"])
+            <= on
+            <= date.fromisoformat(row["effective_through"])
+        ):
+            continue
+        allowed.setdefault(row["addon"], set()).add(row["primary"])
+    return {k: frozenset(v) for k, v in allowed.items()}

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
-from rules.reference import DrugInfo
-from rules.registry import rule
+from rules.drug_catalogue import DrugInfo
+from rules.rule import ERR, WARN, M, Rule
 from schemas.claim import Purpose, SubmittedClaim
 from schemas.decision import Finding
 
@@ -26,6 +26,32 @@ _UNITS: dict[str, tuple[str, Decimal]] = {
     "u": ("units", Decimal(1)),
     "meq": ("meq", Decimal(1)),
 }
+
+
+ADM_S1 = Rule(
+    id="ADM-S1",
+    title="Drug supply units match the dose",
+    checks=(
+        "Compares the submitted units of each drug's HCPCS line with ceil(dose / billing unit) "
+        "for the date."
+    ),
+    why="Units billed must match the dose administered.",
+    confidence=M,
+    section="2.10 V13",
+    sources=("S38",),
+    severity=ERR,
+)
+
+ADM_S2 = Rule(
+    id="ADM-S2",
+    title="An administered drug has a supply line",
+    checks="Warns when a drug given with a HCPCS code has no line on the claim for the date.",
+    why="The drug itself is billed separately from its administration.",
+    confidence=M,
+    section="2.10 V13",
+    sources=("S38",),
+    severity=WARN,
+)
 
 
 def _plain(amount: Decimal) -> str:
@@ -80,7 +106,7 @@ def check_supply(claim: SubmittedClaim, drugs: Mapping[str, DrugInfo]) -> list[F
         submitted, line_numbers = billed.get((hcpcs, on), (Decimal(0), []))
         if not line_numbers:
             findings.append(
-                rule("ADM-S2").finding(
+                ADM_S2.finding(
                     f"{hcpcs} given on {on} ({_plain(total)} {given[0][1]}) has no line on "
                     f"the claim; expected {expected} unit(s).",
                     admin_ids,
@@ -88,7 +114,7 @@ def check_supply(claim: SubmittedClaim, drugs: Mapping[str, DrugInfo]) -> list[F
             )
         elif submitted != expected:
             findings.append(
-                rule("ADM-S1").finding(
+                ADM_S1.finding(
                     f"{hcpcs} on {on}: {_plain(submitted)} unit(s) billed, {_plain(total)} "
                     f"{given[0][1]} given = {expected} unit(s) of {_plain(drug.unit_amount)} "
                     f"{drug.unit}.",
@@ -98,3 +124,7 @@ def check_supply(claim: SubmittedClaim, drugs: Mapping[str, DrugInfo]) -> list[F
                 )
             )
     return findings
+
+
+# The rules this module declares, for the catalogue.
+RULES: tuple[Rule, ...] = (ADM_S1, ADM_S2)
