@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from schemas.examples import example_claim
-from worker.audit_tools import records_from_files
+from worker.audit.chain import AuditRecord, verify
+from worker.audit.log import records_from_files
 from worker.batch import scrub
-from worker.chain import AuditRecord, verify
 
 
 def main() -> int:

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from rules import ENGINE_VERSION, assess
 from schemas import ScrubbedClaim, SourceRef, SubmittedClaim
 from schemas.examples import example_claim
-from worker.processing import DecisionContext, decide
-from worker.settings import Topics
+from worker.decide import DecisionContext, decide
+from worker.topology import declare
 
 
 def _rate(label: str, n: int, seconds: list[float]) -> None:
@@ -70,7 +70,7 @@ def main() -> int:
                 engine_version=ENGINE_VERSION,
             ).model_dump_json()
 
-    ctx = DecisionContext(topics=Topics(), worker_id="bench", max_claim_bytes=1_000_000)
+    ctx = DecisionContext(topology=declare(), worker_id="bench", max_claim_bytes=1_000_000)
     now = datetime.now(UTC)
 
     def decision_step() -> None:

@@ -31,8 +31,8 @@ from deploy.kafkatools import WorkerProcess, claim_items, create_topics, produce
 from deploy.localkafka import LocalKafka, kafka_version
 from schemas import SourceRef
 from schemas.examples import example_claim
-from worker.processing import DecisionContext, decide
-from worker.settings import Topics
+from worker.decide import DecisionContext, decide
+from worker.topology import Topics, declare
 
 
 def _batches(worker: WorkerProcess) -> list[dict[str, object]]:
@@ -88,7 +88,7 @@ async def _through_worker(bootstrap: str, claims: int, batch: int) -> None:
 
 
 def _decision_step(claims: int) -> None:
-    ctx = DecisionContext(topics=Topics(), worker_id="bench", max_claim_bytes=1_000_000)
+    ctx = DecisionContext(topology=declare(), worker_id="bench", max_claim_bytes=1_000_000)
     raws = [json.dumps(example_claim(n)).encode() for n in range(claims)]
     now = datetime.now(UTC)
     began = time.perf_counter()

@@ -25,9 +25,9 @@ from rich.table import Table
 from deploy.kafkatools import Outputs, WorkerProcess, produce, wait_for_decisions
 from deploy.localkafka import LocalKafka, kafka_version
 from schemas import AuditEvent, ComputedLine, ReviewRequest, ScrubbedClaim
-from worker.audit_tools import checkpoints_from_topic, records_from_topic
-from worker.chain import verify
-from worker.settings import Topics
+from worker.audit.chain import verify
+from worker.audit.log import checkpoints_from_topic, records_from_topic
+from worker.topology import Topics
 
 SAMPLES = Path(__file__).with_name("samples")
 

@@ -19,15 +19,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from worker.admin import ensure_topics, partitions_of, topic_specs
-from worker.auditlog import start_reader
-from worker.settings import Topics
+from worker.committed_reader import start_reader
+from worker.topic_admin import ensure_topics, partitions_of
+from worker.topology import Topics, declare
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 async def create_topics(bootstrap: str, topics: Topics, partitions: int = 3) -> None:
-    await ensure_topics(bootstrap, topic_specs(topics), partitions)
+    await ensure_topics(bootstrap, declare(topics).topic_configs(), partitions)
 
 
 async def produce(
@@ -192,7 +192,7 @@ class InProcessWorker:
     def __init__(
         self, bootstrap: str, topics: Topics, worker_id: str = "w-inproc", **overrides: Any
     ) -> None:
-        from worker.eos import ClaimProcessor
+        from worker.processor import ClaimProcessor
         from worker.settings import Settings
 
         self.settings = Settings(

@@ -35,14 +35,14 @@ from types import TracebackType
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from worker.admin import LARGE_MESSAGE_BYTES, ensure_topics, topic_specs
-from worker.settings import Topics
+from worker.topic_admin import ensure_topics
+from worker.topology import LARGE_MESSAGE_BYTES, declare
 
 POM = Path(__file__).with_name("kafka") / "pom.xml"
 
 
 def _product_topics() -> dict[str, dict[str, str]]:
-    return topic_specs(Topics())
+    return declare().topic_configs()
 
 
 def kafka_version() -> str:

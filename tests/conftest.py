@@ -19,7 +19,7 @@ from hypothesis import settings
 
 from deploy.kafkatools import create_topics
 from deploy.localkafka import kafka_version
-from worker.settings import Topics
+from worker.topology import Topics
 
 # CI explores the same examples every run, so a run is reproducible; locally each run
 # explores new ones (MAR_EXAMPLES=20000 for a long search).

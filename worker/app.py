@@ -2,9 +2,9 @@
 
 FastStream gives the lifespan, the health routes and the AsyncAPI document. It
 cannot carry a Kafka transaction across a consume-process-produce cycle, so the
-exactly-once loop (``worker.eos.ClaimProcessor``) runs as a task inside the
-app's lifespan. The broker's publishers below document the topics; the hot path
-never writes through them.
+exactly-once loop (``worker.processor.ClaimProcessor``) runs as a task inside the
+app's lifespan. The app's broker only answers the readiness ping; the AsyncAPI
+document is written from the topology (``worker.asyncapi``).
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ from collections.abc import Callable
 
 from faststream.asgi import AsgiFastStream, AsgiResponse, HttpHandler, get
 from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
-from pydantic import BaseModel
 
 from rules import ENGINE_VERSION
-from schemas import AuditEvent, ReviewRequest, ScrubbedClaim, SubmittedClaim
-from worker.eos import ClaimProcessor
+from worker.asyncapi import TopologyDocument
 from worker.logs import get_logger
+from worker.processor import ClaimProcessor
 from worker.settings import Settings
 
 log = get_logger("worker.app")
@@ -45,9 +43,8 @@ class WorkerApp:
         self._on_fatal = on_fatal
         self._task: asyncio.Task[None] | None = None
         self.broker = KafkaBroker(
-            settings.bootstrap_servers, client_id="oncoscrub-docs", logger=_faststream_log
+            settings.bootstrap_servers, client_id="oncoscrub-health", logger=_faststream_log
         )
-        self._document_topics()
         self.asgi = AsgiFastStream(
             self.broker,
             asgi_routes=[
@@ -59,29 +56,13 @@ class WorkerApp:
             logger=_faststream_log,
             after_startup=[self._start_processor],
             on_shutdown=[self._stop_processor],
-            specification=AsyncAPI(
+            specification=TopologyDocument(
+                self.processor.topology,
+                settings.bootstrap_servers,
                 title="oncoscrub worker",
                 version=ENGINE_VERSION,
                 description="Oncology claim scrubber: exactly-once claim routing on Kafka.",
             ),
-        )
-
-    def _document_topics(self) -> None:
-        t = self.settings.topics
-        channels: list[tuple[str, type[BaseModel], str]] = [
-            (t.submitted, SubmittedClaim, "Claims with their MAR, published by billing platforms."),
-            (t.scrubbed, ScrubbedClaim, "Claims that passed, with computed lines and findings."),
-            (t.review, ReviewRequest, "Claims a person must review, with the reasons."),
-            (t.audit, AuditEvent, "One event per decision, in the decision's transaction."),
-        ]
-        for topic, model, description in channels:
-            self.broker.publisher(topic, title=topic, description=description, schema=model)
-        self.broker.publisher(
-            t.dead_letter,
-            title=t.dead_letter,
-            description="Unreadable input, byte for byte; headers x-reason, x-reason-detail, "
-            "x-source (topic:partition:offset).",
-            schema=bytes,
         )
 
     async def _start_processor(self) -> None:
@@ -132,30 +113,8 @@ class WorkerApp:
     def _metrics(self) -> HttpHandler:
         @get(description="Prometheus text exposition of the processing counters.")
         async def metrics(scope: object) -> AsgiResponse:
-            st = self.processor.stats
-            lines = [
-                "# TYPE oncoscrub_records_total counter",
-                f"oncoscrub_records_total {st.records}",
-                "# TYPE oncoscrub_batches_total counter",
-                f"oncoscrub_batches_total {st.batches}",
-                "# TYPE oncoscrub_transactions_aborted_total counter",
-                f"oncoscrub_transactions_aborted_total {st.aborted}",
-                "# TYPE oncoscrub_producer_fenced_total counter",
-                f"oncoscrub_producer_fenced_total {st.fenced}",
-                "# TYPE oncoscrub_decisions_total counter",
-                *(
-                    f'oncoscrub_decisions_total{{outcome="{k}"}} {v}'
-                    for k, v in sorted(st.outcomes.items())
-                ),
-            ]
-            if st.last_commit_monotonic is not None:
-                age = time.monotonic() - st.last_commit_monotonic
-                lines += [
-                    "# TYPE oncoscrub_seconds_since_commit gauge",
-                    f"oncoscrub_seconds_since_commit {age:.3f}",
-                ]
             return AsgiResponse(
-                ("\n".join(lines) + "\n").encode(),
+                self.processor.stats.exposition(time.monotonic()).encode(),
                 200,
                 headers={"content-type": "text/plain; version=0.0.4"},
             )

@@ -17,9 +17,9 @@ from typing import BinaryIO
 
 from rules.pack import RulePack
 from schemas.audit import AuditEvent, Outcome, SourceRef
-from worker.chain import GENESIS
-from worker.processing import DecisionContext, decide
-from worker.settings import Topics
+from worker.audit.chain import GENESIS
+from worker.decide import DecisionContext, decide
+from worker.topology import declare
 
 
 def split_inputs(data: bytes) -> Iterator[bytes]:
@@ -65,7 +65,7 @@ def scrub(
     pack: RulePack | None = None,
 ) -> Summary:
     ctx = DecisionContext(
-        topics=Topics(), worker_id=worker_id, max_claim_bytes=max_claim_bytes, pack=pack
+        topology=declare(), worker_id=worker_id, max_claim_bytes=max_claim_bytes, pack=pack
     )
     at = decided_at or datetime.now(UTC)
     head = GENESIS

@@ -71,8 +71,9 @@ def asyncapi() -> None:
 
 
 def _attach_batch_and_audit() -> None:
-    from worker.cli_audit import audit, scrub_cmd
+    from worker.audit.cli import audit
     from worker.cli_pack import pack
+    from worker.cli_scrub import scrub_cmd
 
     cli.add_typer(audit, name="audit")
     cli.add_typer(pack, name="pack")

@@ -10,27 +10,10 @@ import os
 import socket
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class Topics(BaseModel):
-    submitted: str = "claims.submitted"
-    scrubbed: str = "claims.scrubbed"
-    review: str = "claims.needs-review"
-    dead_letter: str = "claims.dead-letter"
-    audit: str = "claims.audit"
-    audit_checkpoints: str = "claims.audit-checkpoints"
-
-    @classmethod
-    def prefixed(cls, prefix: str) -> Topics:
-        """The same topic names under a prefix (tests and multi-tenant brokers)."""
-        base = cls()
-        return cls(**{name: f"{prefix}{value}" for name, value in base.model_dump().items()})
-
-    def env(self) -> dict[str, str]:
-        """These names as the environment variables that select them."""
-        return {f"ONCOSCRUB_TOPICS__{k.upper()}": v for k, v in self.model_dump().items()}
+from worker.topology import Topics
 
 
 def _default_worker_id() -> str:

@@ -12,7 +12,7 @@ import pytest
 from deploy.kafkatools import InProcessWorker, produce, wait_for_decisions
 from schemas.examples import example_claim
 from worker.batch import scrub
-from worker.settings import Topics
+from worker.topology import Topics
 
 pytestmark = pytest.mark.broker
 SAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "samples"

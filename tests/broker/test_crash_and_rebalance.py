@@ -20,9 +20,9 @@ from deploy.kafkatools import (
 )
 from schemas import AuditEvent
 from schemas.examples import example_claim
-from worker.audit_tools import checkpoints_from_topic, records_from_topic
-from worker.chain import verify
-from worker.settings import Topics
+from worker.audit.chain import verify
+from worker.audit.log import checkpoints_from_topic, records_from_topic
+from worker.topology import Topics
 
 pytestmark = pytest.mark.broker
 

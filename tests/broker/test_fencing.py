@@ -18,8 +18,8 @@ from deploy.kafkatools import (
     wait_for_decisions,
 )
 from schemas.examples import example_claim
-from worker.eos import transactional_id
-from worker.settings import Topics
+from worker.topology import Topics
+from worker.transactions import transactional_id
 
 pytestmark = pytest.mark.broker
 

@@ -10,7 +10,7 @@ import pytest
 from deploy.kafkatools import InProcessWorker, produce, wait_for_decisions
 from schemas import AuditEvent, Outcome, ReasonCode, ReviewRequest
 from schemas.examples import example_claim
-from worker.settings import Topics
+from worker.topology import Topics
 
 pytestmark = pytest.mark.broker
 

@@ -11,10 +11,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from deploy.kafkatools import InProcessWorker, produce, read_outputs, wait_for_decisions
 from schemas.examples import example_claim
-from worker.admin import ensure_topics, topic_specs
-from worker.audit_tools import checkpoints_from_topic, records_from_topic
-from worker.chain import verify
-from worker.settings import Topics
+from worker.audit.chain import verify
+from worker.audit.log import checkpoints_from_topic, records_from_topic
+from worker.topic_admin import ensure_topics
+from worker.topology import Topics, declare
 
 pytestmark = pytest.mark.broker
 
@@ -23,7 +23,7 @@ async def test_a_missing_output_topic_stalls_then_recovers_exactly_once(
     kafka_bootstrap: str,
 ) -> None:
     topics = Topics.prefixed(f"transient-{uuid.uuid4().hex[:8]}.")
-    specs = topic_specs(topics)
+    specs = declare(topics).topic_configs()
     review_spec = specs.pop(topics.review)
     await ensure_topics(kafka_bootstrap, specs, partitions=1)  # everything but review
     invalid = example_claim(1)

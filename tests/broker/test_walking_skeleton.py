@@ -11,7 +11,7 @@ import pytest
 from deploy.kafkatools import InProcessWorker, claim_items, produce, wait_for_decisions
 from schemas import AuditEvent, Outcome, ReviewRequest, ScrubbedClaim
 from schemas.examples import example_claim
-from worker.settings import Topics
+from worker.topology import Topics
 
 pytestmark = pytest.mark.broker
 

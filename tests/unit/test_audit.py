@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from rules.pack import current_texts, pack_from_texts, write_pack_dir
 from schemas import AuditCheckpoint
 from schemas.examples import example_claim
-from worker.audit_tools import export, records_from_files, replay
+from worker.audit.chain import AuditRecord, head_after, verify
+from worker.audit.log import export, records_from_files
+from worker.audit.replay import replay
 from worker.batch import scrub, split_inputs
-from worker.chain import AuditRecord, head_after, verify
 
 AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

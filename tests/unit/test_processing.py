@@ -11,11 +11,11 @@ import pytest
 
 from schemas import AuditEvent, Outcome, ReasonCode, ReviewRequest, ScrubbedClaim, SourceRef
 from schemas.examples import example_claim
-from worker.processing import DecisionContext, decide
-from worker.settings import Topics
+from worker.decide import DecisionContext, decide
+from worker.topology import Topics, declare
 
 TOPICS = Topics()
-CTX = DecisionContext(topics=TOPICS, worker_id="w-test", max_claim_bytes=64_000)
+CTX = DecisionContext(topology=declare(TOPICS), worker_id="w-test", max_claim_bytes=64_000)
 AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SRC = SourceRef(topic=TOPICS.submitted, partition=2, offset=41)
 
@@ -98,7 +98,7 @@ def test_an_engine_failure_sends_the_claim_to_review_instead_of_stalling(
     def broken(*args: object) -> None:
         raise ZeroDivisionError("a rule bug")
 
-    monkeypatch.setattr("worker.processing.assess", broken)
+    monkeypatch.setattr("worker.decide.assess", broken)
     d = run(json.dumps(example_claim(13)).encode())
     assert d.outcome is Outcome.NEEDS_REVIEW and d.reasons == (ReasonCode.ENGINE_ERROR,)
     review = ReviewRequest.model_validate_json(d.decision.value)

@@ -1,7 +1,8 @@
 """From one input record to the records that decide it. Pure: no Kafka, no clock.
 
-The transactional loop (``worker.eos``) feeds records in and writes what comes
-out; batch mode and replay call the same function, so all three decide alike.
+The transactional loop (``worker.processor``) feeds records in and writes what
+comes out; batch mode and replay call the same function, so all three decide alike.
+Where each record goes comes from the topology.
 """
 
 from __future__ import annotations
@@ -27,21 +28,10 @@ from schemas.decision import (
     Severity,
 )
 from schemas.errors import review_reasons
-from worker.chain import GENESIS, ChainHead, sha256_hex
-from worker.settings import Topics
-
-Headers = tuple[tuple[str, bytes], ...]
+from worker.audit.chain import GENESIS, ChainHead, sha256_hex
+from worker.topology import Headers, OutRecord, Topology
 
 _identifier: TypeAdapter[str] = TypeAdapter(Identifier)
-
-
-@dataclass(frozen=True, slots=True)
-class OutRecord:
-    topic: str
-    key: bytes | None
-    value: bytes
-    headers: Headers = ()
-    partition: int | None = None  # None: the producer's partitioner picks, by key
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +50,7 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class DecisionContext:
-    topics: Topics
+    topology: Topology
     worker_id: str
     max_claim_bytes: int
     pack: RulePack | None = None  # None: the pack shipped with the engine
@@ -198,11 +188,7 @@ def decide(
     oversized = ReasonCode.OVERSIZED in (r.code for r in verdict.reasons)
     input_b64 = None if oversized else base64.b64encode(value).decode()
     body = _decision_body(verdict, value, input_b64, pack.ref)
-    out_topic = {
-        Outcome.SCRUBBED: ctx.topics.scrubbed,
-        Outcome.NEEDS_REVIEW: ctx.topics.review,
-        Outcome.DEAD_LETTER: ctx.topics.dead_letter,
-    }[verdict.outcome]
+    out = ctx.topology.route(verdict.outcome)
     origin = f"{source.topic}:{source.partition}:{source.offset}"
     headers: Headers = ()
     if verdict.outcome is Outcome.DEAD_LETTER:
@@ -224,7 +210,7 @@ def decide(
         input_sha256=sha256_hex(value),
         input_b64=input_b64,
         outcome=verdict.outcome,
-        output_topic=out_topic,
+        output_topic=out.name,
         output_sha256=sha256_hex(body),
         reasons=reason_codes,
         rule_ids=tuple(sorted({f.rule_id for f in findings})),
@@ -240,9 +226,7 @@ def decide(
         outcome=verdict.outcome,
         claim_id=verdict.claim_id,
         reasons=reason_codes,
-        decision=OutRecord(out_topic, out_key, body, headers),
-        # The audit partition mirrors the input partition so that each input
-        # partition's owner is the only writer of its audit partition.
-        audit=OutRecord(ctx.topics.audit, out_key, audit_bytes, partition=source.partition),
+        decision=out.record(out_key, body, source.partition, headers),
+        audit=ctx.topology.audit.record(out_key, audit_bytes, source.partition),
         chain_after=chain.after(audit_bytes),
     )

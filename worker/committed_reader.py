@@ -1,22 +1,22 @@
-"""Reading the audit log from Kafka: a partition's last committed event, or all of them.
+"""Group-less read_committed reads of one partition: all of it to its end, or its last record.
 
-I/O only; what the bytes mean is ``worker.chain``'s business.
+The audit log and the state stores' restore read through these. read_committed
+ends at the last stable offset, so what is read is exactly what committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from worker.chain import AuditRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 FETCH_BYTES = 17 * 1024 * 1024
 
 
 def reader(bootstrap: str) -> AIOKafkaConsumer:
-    """A group-less read_committed consumer: sees only committed audit events."""
+    """A group-less read_committed consumer: sees only committed records."""
     return AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
@@ -39,7 +39,7 @@ async def last_committed_value(consumer: AIOKafkaConsumer, tp: TopicPartition) -
     """The value of the partition's last committed record, or None if it has none.
 
     Reads a window before the end and widens it: transaction markers take offsets
-    too, so the last offset is usually a marker, not an event.
+    too, so the last offset is usually a marker, not a record.
     """
     consumer.assign([tp])
     start = (await consumer.beginning_offsets([tp]))[tp]
@@ -61,7 +61,7 @@ async def last_committed_value(consumer: AIOKafkaConsumer, tp: TopicPartition) -
 
 async def read_partition(
     consumer: AIOKafkaConsumer, tp: TopicPartition
-) -> AsyncIterator[AuditRecord]:
+) -> AsyncIterator[ConsumerRecord[Any, Any]]:
     """Every committed record of one partition, in offset order, up to its current end."""
     consumer.assign([tp])
     end = (await consumer.end_offsets([tp]))[tp]
@@ -71,5 +71,5 @@ async def read_partition(
     while await consumer.position(tp) < end:
         batch = await consumer.getmany(tp, timeout_ms=1000)
         for record in batch.get(tp, []):
-            if record.offset < end and record.value is not None:
-                yield AuditRecord(tp.partition, record.offset, record.value)
+            if record.offset < end:
+                yield record

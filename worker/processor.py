@@ -10,16 +10,19 @@ offset commit supports):
 * then the committed offset is read again and the partition is positioned on
   it: aiokafka reads committed offsets before calling the assignment listener,
   which may be before the zombie's last transaction was resolved;
+* then the partition's state stores are restored from their changelogs, before
+  any of its records is processed;
 * per partition and batch, one transaction holds every decision, every audit
-  event and the input offsets (``send_offsets_to_transaction``). Downstream
-  readers with ``read_committed`` see all of it or none of it;
+  event, the audit checkpoint, the stores' writes and the input offsets
+  (``send_offsets_to_transaction``). Downstream readers with ``read_committed``
+  see all of it or none of it;
 * a transient error aborts, seeks back to the batch's first offset and backs
   off; a fenced producer stops writing and its partition is paused until the
   group hands it out again;
 * on revocation the in-flight batch finishes (the processing lock) before the
-  partition's producer is closed; a batch fetched before any rebalance is
-  dropped, because the rebalance re-positions every partition on its
-  committed offset.
+  partition's producer is closed and its stores' state dropped; a batch fetched
+  before any rebalance is dropped, because the rebalance re-positions every
+  partition on its committed offset.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,31 +40,18 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 
 from rules.pack import load_pack_dir
-from schemas.audit import AuditCheckpoint, SourceRef
-from worker import auditlog
-from worker.chain import ChainHead, head_after
+from schemas.audit import SourceRef
+from worker import committed_reader, decision_log
+from worker.audit.heads import ChainHeadStore, checkpoint
+from worker.decide import DecisionContext, decide
 from worker.logs import get_logger
-from worker.processing import Decision, DecisionContext, decide
+from worker.metrics import Stats
 from worker.settings import Settings
+from worker.stores import StateRecord, StateStore
+from worker.topology import OutRecord, declare
+from worker.transactions import open_producer, write_transaction
 
-log = get_logger("worker.eos")
-
-
-@dataclass
-class Stats:
-    """Counters for health and metrics; never anything from a claim."""
-
-    records: int = 0
-    batches: int = 0
-    aborted: int = 0
-    fenced: int = 0
-    dropped_stale: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
-    last_commit_monotonic: float | None = None
-
-
-def transactional_id(prefix: str, tp: TopicPartition) -> str:
-    return f"{prefix}.{tp.topic}.{tp.partition}"
+log = get_logger("worker.processor")
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -82,8 +71,9 @@ class ClaimProcessor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.stats = Stats()
+        self.topology = declare(settings.topics)
         self._ctx = DecisionContext(
-            topics=settings.topics,
+            topology=self.topology,
             worker_id=settings.worker_id,
             max_claim_bytes=settings.max_claim_bytes,
             pack=load_pack_dir(settings.rule_pack_dir) if settings.rule_pack_dir else None,
@@ -93,9 +83,13 @@ class ClaimProcessor:
         self._lock = asyncio.Lock()
         self._rebalances = 0
         self._failures: Counter[TopicPartition] = Counter()  # consecutive, per partition
-        # The head of each owned partition's audit chain, as last committed.
-        self._chains: dict[TopicPartition, ChainHead] = {}
-        self._audit_reader: AIOKafkaConsumer | None = None
+        self._chain_heads = ChainHeadStore(self.topology)
+        self.stores: tuple[StateStore, ...] = (self._chain_heads,)
+        undeclared = {s.spec.name for s in self.stores} ^ {s.name for s in self.topology.stores}
+        if undeclared:
+            raise RuntimeError(f"stores declared and stores kept differ: {sorted(undeclared)}")
+        self._reader: AIOKafkaConsumer | None = None  # restores the stores
+        self._restoring = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._running = False
 
@@ -116,11 +110,11 @@ class ClaimProcessor:
             heartbeat_interval_ms=s.heartbeat_interval_ms,
         )
         await self._consumer.start()
-        self._audit_reader = auditlog.reader(s.bootstrap_servers)
-        await auditlog.start_reader(self._audit_reader)
-        self._consumer.subscribe([s.topics.submitted], listener=_Listener(self))
+        self._reader = committed_reader.reader(s.bootstrap_servers)
+        await committed_reader.start_reader(self._reader)
+        self._consumer.subscribe([self.topology.submitted.name], listener=_Listener(self))
         self._running = True
-        log.info("processor_started", group=s.group_id, topic=s.topics.submitted)
+        log.info("processor_started", group=s.group_id, topic=self.topology.submitted.name)
 
     async def run(self) -> None:
         """Process until ``stop()``. Raises only on errors the worker cannot survive."""
@@ -158,12 +152,12 @@ class ClaimProcessor:
             if self._consumer is not None:
                 await self._consumer.stop()
                 self._consumer = None
-            if self._audit_reader is not None:
-                await self._audit_reader.stop()
-                self._audit_reader = None
+            if self._reader is not None:
+                await self._reader.stop()
+                self._reader = None
             await self._close_producers(list(self._producers))
             self._running = False
-        log.info("processor_stopped", **self._stats_fields())
+        log.info("processor_stopped", **self.stats.log_fields())
 
     @property
     def ready(self) -> bool:
@@ -190,25 +184,28 @@ class ClaimProcessor:
     async def acquire(self, assigned: set[TopicPartition]) -> None:
         async with self._rebalancing():
             fresh = [tp for tp in assigned if tp not in self._producers]
-            opened = await asyncio.gather(*(self._open_producer(tp) for tp in fresh))
+            opened = await asyncio.gather(*(open_producer(self.settings, tp) for tp in fresh))
             self._producers.update(zip(fresh, opened, strict=True))
             # Starting the producers resolved any transaction a previous owner left
-            # open, so the committed offsets and audit chain heads read now are stable.
+            # open, so the committed offsets and the changelogs read now are stable.
             committed = await self._rewind(assigned)
-            for tp in assigned:
-                self._chains[tp] = await self._read_chain_head(tp)
+            restored = {tp.partition: await self._restore(tp.partition) for tp in assigned}
         log.info(
             "partitions_assigned",
             partitions=sorted(tp.partition for tp in assigned),
             committed={str(p): o for p, o in sorted(committed.items())},
-            chain_seq={str(tp.partition): self._chains[tp].seq for tp in sorted(assigned)},
+            restored={str(p): n for p, n in sorted(restored.items())},
+            chain_seq={str(p): self._chain_heads.head(p).seq for p in sorted(restored)},
         )
 
-    async def _read_chain_head(self, tp: TopicPartition) -> ChainHead:
-        """The audit chain of input partition N is audit partition N: continue it."""
-        assert self._audit_reader is not None
-        audit_tp = TopicPartition(self.settings.topics.audit, tp.partition)
-        return head_after(await auditlog.last_committed_value(self._audit_reader, audit_tp))
+    async def _restore(self, partition: int) -> dict[str, int]:
+        """Every store's state of the partition, from its changelog: records read per store."""
+        reader = self._reader
+        if reader is None:
+            raise RuntimeError("the processor is not started")
+        # One reader serves every restore, and partitions are processed concurrently.
+        async with self._restoring:
+            return {s.spec.name: await s.restore(partition, reader) for s in self.stores}
 
     async def _rewind(self, tps: set[TopicPartition]) -> dict[int, int | None]:
         """Position owned partitions on their committed offset (none yet: the beginning).
@@ -230,26 +227,8 @@ class ClaimProcessor:
     async def release(self, revoked: set[TopicPartition]) -> None:
         async with self._rebalancing():
             await self._close_producers([tp for tp in revoked if tp in self._producers])
-            for tp in revoked:
-                self._chains.pop(tp, None)  # the next owner reads the head afresh
+            self._drop_state(revoked)  # the next owner restores it from the changelogs
         log.info("partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
-
-    async def _open_producer(self, tp: TopicPartition) -> AIOKafkaProducer:
-        s = self.settings
-        producer = AIOKafkaProducer(
-            bootstrap_servers=s.bootstrap_servers,
-            client_id=f"oncoscrub-{s.worker_id}-p{tp.partition}",
-            transactional_id=transactional_id(s.txn_prefix, tp),
-            transaction_timeout_ms=s.transaction_timeout_ms,
-            request_timeout_ms=s.request_timeout_ms,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=s.linger_ms,
-            max_batch_size=s.producer_batch_bytes,
-            max_request_size=s.max_request_bytes,
-        )
-        await producer.start()
-        return producer
 
     async def _close_producers(self, tps: Sequence[TopicPartition]) -> None:
         for tp in tps:
@@ -270,32 +249,41 @@ class ClaimProcessor:
     async def _process_transaction(
         self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
     ) -> bool:
+        p = tp.partition
         producer = self._producers.get(tp)
-        if producer is None:
-            if tp not in self._require_consumer().assignment():
-                return False  # revoked since the fetch: the new owner reads these again
-            try:  # owned, but its producer was dropped after an error
-                producer = self._producers[tp] = await self._open_producer(tp)
-            except KafkaError as exc:
-                await self._on_transient_error(tp, records, exc)
-                return False
+        try:
+            if producer is None:
+                if tp not in self._require_consumer().assignment():
+                    return False  # revoked since the fetch: the new owner reads these again
+                # Owned, but its producer was dropped after an error: a new one (which
+                # resolves whatever the old one left open) before the state is read.
+                producer = self._producers[tp] = await open_producer(self.settings, tp)
+            if not all(store.restored(p) for store in self.stores):
+                await self._restore(p)  # dropped after fencing, or its restore failed
+        except KafkaError as exc:
+            await self._on_transient_error(tp, records, exc)
+            return False
         began = time.perf_counter()
         decided_at = datetime.now(UTC)
-        head = self._chains.get(tp) or await self._read_chain_head(tp)
+        head = self._chain_heads.head(p)
         decisions = []
         for r in records:
-            source = SourceRef(topic=tp.topic, partition=tp.partition, offset=r.offset)
+            source = SourceRef(topic=tp.topic, partition=p, offset=r.offset)
             published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
             decision = decide(r.value, r.key, source, self._ctx, decided_at, head, published)
             head = decision.chain_after
             decisions.append(decision)
-        checkpoint = AuditCheckpoint(
-            partition=tp.partition, events=head.seq, head_sha256=head.prev_hash,
-            worker_id=self.settings.worker_id, at=decided_at,
-        )  # fmt: skip
+        self._chain_heads.advance(p, head)
+        writes: list[OutRecord | StateRecord] = [
+            *(out for d in decisions for out in d.records),
+            checkpoint(self.topology, p, head, self.settings.worker_id, decided_at),
+            *(w for store in self.stores for w in store.pending_records(p)),
+        ]
         decided = time.perf_counter()
         try:
-            await self._write_transaction(producer, tp, records, decisions, checkpoint)
+            await write_transaction(
+                producer, writes, {tp: records[-1].offset + 1}, self.settings.group_id
+            )
         except ProducerFenced:
             await self._on_fenced(tp)
             return False
@@ -303,86 +291,16 @@ class ClaimProcessor:
             await self._on_transient_error(tp, records, exc)
             return False
         committed = time.perf_counter()
-        self._chains[tp] = head  # only now: an aborted batch leaves the chain where it was
+        for store in self.stores:
+            store.committed(p)  # only now: an aborted batch leaves the state where it was
         self._failures.pop(tp, None)
-        self._account(tp, records, decisions, began, decided, committed)
-        return True
-
-    async def _write_transaction(
-        self,
-        producer: AIOKafkaProducer,
-        tp: TopicPartition,
-        records: list[ConsumerRecord[Any, Any]],
-        decisions: list[Decision],
-        checkpoint: AuditCheckpoint,
-    ) -> None:
-        await producer.begin_transaction()
-        try:
-            deliveries = [
-                await producer.send(
-                    out.topic,
-                    out.value,
-                    key=out.key,
-                    partition=out.partition,
-                    headers=list(out.headers) or None,
-                )
-                for decision in decisions
-                for out in decision.records
-            ]
-            deliveries.append(
-                await producer.send(
-                    self.settings.topics.audit_checkpoints,
-                    checkpoint.model_dump_json().encode(),
-                    key=str(tp.partition).encode(),
-                    partition=tp.partition,
-                )
-            )
-            await asyncio.gather(*deliveries)
-            await producer.send_offsets_to_transaction(
-                {tp: records[-1].offset + 1}, self.settings.group_id
-            )
-            await producer.commit_transaction()
-        except ProducerFenced:
-            raise
-        except BaseException:
-            with contextlib.suppress(KafkaError):
-                await producer.abort_transaction()
-            raise
-
-    def _account(
-        self,
-        tp: TopicPartition,
-        records: list[ConsumerRecord[Any, Any]],
-        decisions: list[Decision],
-        began: float,
-        decided: float,
-        committed: float,
-    ) -> None:
         outcomes = Counter(d.outcome.value for d in decisions)
-        self.stats.records += len(records)
-        self.stats.batches += 1
-        self.stats.outcomes.update(outcomes)
-        self.stats.last_commit_monotonic = committed
-        if self.settings.log_decisions:
-            for record, decision in zip(records, decisions, strict=True):
-                log.info(
-                    "decision",
-                    claim_id=decision.claim_id,
-                    partition=tp.partition,
-                    offset=record.offset,
-                    outcome=decision.outcome.value,
-                    reasons=[r.value for r in decision.reasons] or None,
-                )
-        log.info(
-            "batch_committed",
-            partition=tp.partition,
-            first_offset=records[0].offset,
-            last_offset=records[-1].offset,
-            records=len(records),
-            outcomes=dict(outcomes),
-            decide_ms=round((decided - began) * 1000, 2),
-            txn_ms=round((committed - decided) * 1000, 2),
-        )
+        self.stats.committed(len(records), outcomes, committed)
+        decision_log.batch_committed(
+            tp, records, decisions, outcomes, decided - began, committed - decided,
+            each_decision=self.settings.log_decisions,
+        )  # fmt: skip
+        return True
 
     async def _on_fenced(self, tp: TopicPartition) -> None:
         # A newer producer owns this partition's transactional id: this worker is a
@@ -390,7 +308,7 @@ class ClaimProcessor:
         self.stats.fenced += 1
         log.error("producer_fenced", partition=tp.partition)
         producer = self._producers.pop(tp, None)
-        self._chains.pop(tp, None)
+        self._drop_state([tp])  # another owner may move it on from now
         consumer = self._require_consumer()
         if tp in consumer.assignment():
             consumer.pause(tp)
@@ -403,6 +321,8 @@ class ClaimProcessor:
     ) -> None:
         self.stats.aborted += 1
         self._failures[tp] += 1
+        for store in self.stores:
+            store.discard(tp.partition)
         consumer = self._require_consumer()
         if tp in consumer.assignment():
             consumer.seek(tp, records[0].offset)
@@ -426,14 +346,10 @@ class ClaimProcessor:
                 await producer.stop()
         await asyncio.sleep(backoff)
 
-    def _stats_fields(self) -> dict[str, Any]:
-        return {
-            "records": self.stats.records,
-            "batches": self.stats.batches,
-            "aborted": self.stats.aborted,
-            "fenced": self.stats.fenced,
-            "outcomes": dict(self.stats.outcomes),
-        }
+    def _drop_state(self, tps: Iterable[TopicPartition]) -> None:
+        for tp in tps:
+            for store in self.stores:
+                store.drop(tp.partition)
 
     def _require_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
@@ -441,4 +357,4 @@ class ClaimProcessor:
         return self._consumer
 
 
-__all__ = ["ClaimProcessor", "Stats", "transactional_id"]
+__all__ = ["ClaimProcessor"]

@@ -1,11 +1,10 @@
-"""``oncoscrub audit …`` and ``oncoscrub scrub``: compliance and batch work from the shell."""
+"""``oncoscrub audit …``: verify, replay, show and export the audit log from the shell."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -13,22 +12,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from rules.pack import load_pack_dir
 from schemas.audit import AuditCheckpoint
-from worker import audit_tools
-from worker.batch import scrub as scrub_claims
-from worker.batch import split_inputs
-from worker.chain import AuditRecord, verify
+from worker.audit import log, replay
+from worker.audit.chain import AuditRecord, verify
 from worker.settings import Settings
 
 audit = typer.Typer(
@@ -53,15 +43,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 def _records(files: list[Path] | None) -> list[AuditRecord]:
     if files:
-        return list(audit_tools.records_from_files(files))
+        return list(log.records_from_files(files))
     settings = Settings()
 
     async def collect() -> list[AuditRecord]:
         return [
             r
-            async for r in audit_tools.records_from_topic(
-                settings.bootstrap_servers, settings.topics.audit
-            )
+            async for r in log.records_from_topic(settings.bootstrap_servers, settings.topics.audit)
         ]
 
     return asyncio.run(collect())
@@ -69,14 +57,12 @@ def _records(files: list[Path] | None) -> list[AuditRecord]:
 
 def _checkpoints(files: list[Path] | None, extra: list[Path] | None) -> list[AuditCheckpoint]:
     if extra:
-        return audit_tools.checkpoints_from_files(extra)
+        return log.checkpoints_from_files(extra)
     if files:  # an export directory carries its checkpoints; a bare file does not
-        return audit_tools.checkpoints_from_files([f for f in files if f.is_dir()])
+        return log.checkpoints_from_files([f for f in files if f.is_dir()])
     settings = Settings()
     return asyncio.run(
-        audit_tools.checkpoints_from_topic(
-            settings.bootstrap_servers, settings.topics.audit_checkpoints
-        )
+        log.checkpoints_from_topic(settings.bootstrap_servers, settings.topics.audit_checkpoints)
     )
 
 
@@ -152,11 +138,11 @@ def replay_cmd(
 ) -> None:
     """Re-decide recorded events and prove byte-identical results (or compare a pack)."""
     records = _records(files)
-    selection = audit_tools.Selection(
+    selection = replay.Selection(
         claim_ids=frozenset(claim or ()), since=since, until=until,
         min_offset=from_offset, max_offset=to_offset,
     )  # fmt: skip
-    report = audit_tools.replay(
+    report = replay.replay(
         _progress(records, "replaying"),
         packs=[load_pack_dir(p) for p in pack_dir or ()],
         against=load_pack_dir(against) if against else None,
@@ -192,7 +178,7 @@ def replay_cmd(
 @audit.command("show")
 def show_cmd(claim_id: str, files: FilesOpt = None, as_json: JsonOpt = False) -> None:
     """Every audit event of one claim, readable."""
-    events = audit_tools.events_for_claim(_records(files), claim_id)
+    events = log.events_for_claim(_records(files), claim_id)
     if as_json:
         out.print_json(json.dumps([json.loads(e.model_dump_json()) for e in events]))
         return
@@ -221,70 +207,7 @@ def export_cmd(
 ) -> None:
     """Write the log to JSON Lines files (one per partition) with the chain intact."""
     records = _records(files)
-    counts = audit_tools.export(_progress(records, "exporting"), _checkpoints(files, None), out_dir)
+    counts = log.export(_progress(records, "exporting"), _checkpoints(files, None), out_dir)
     out.print(
         f"exported {sum(counts.values())} events from {len(counts)} partition(s) to {out_dir}"
     )
-
-
-def scrub_cmd(
-    input_path: Annotated[
-        str,
-        typer.Argument(
-            metavar="INPUT", help="Claims as JSON, a JSON array or JSON Lines; - for stdin."
-        ),
-    ],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Decisions (JSON Lines); default stdout.")
-    ] = None,
-    audit_file: Annotated[
-        Path | None, typer.Option("--audit", help="Also write the audit events, hash-chained.")
-    ] = None,
-    pack_dir: Annotated[
-        Path | None, typer.Option(help="Decide with this rule pack directory (pack init).")
-    ] = None,
-) -> None:
-    """Scrub a file of claims without Kafka: same engine, same decisions."""
-    pack = load_pack_dir(pack_dir) if pack_dir else None
-    data = sys.stdin.buffer.read() if input_path == "-" else Path(input_path).read_bytes()
-    inputs = list(split_inputs(data))
-    sink = output.open("wb") if output else sys.stdout.buffer
-    audit_sink = audit_file.open("wb") if audit_file else None
-    try:
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("scrubbing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("scrubbing", total=len(inputs))
-            summary = scrub_claims(
-                _tracked(inputs, progress, task),
-                f"file:{Path(input_path).name}",
-                sink,
-                audit_sink,
-                pack=pack,
-            )
-    finally:
-        if output:
-            sink.close()
-        if audit_sink:
-            audit_sink.close()
-    err.print(
-        f"{summary.total} claims: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items()))
-    )
-    if summary.findings:
-        err.print(
-            "top findings: " + ", ".join(f"{k} ({v})" for k, v in summary.findings.most_common(5))
-        )
-    if summary.reasons:
-        err.print("reasons: " + ", ".join(f"{k} ({v})" for k, v in summary.reasons.most_common()))
-
-
-def _tracked(items: list[bytes], progress: Progress, task: TaskID) -> Iterable[bytes]:
-    for n, item in enumerate(items, start=1):
-        yield item
-        progress.update(task, completed=n)

@@ -1,0 +1,117 @@
+"""The audit log as records: read from the audit topic or from exported files, exported,
+searched by claim.
+
+An exported line is the record's value byte for byte, so the chain survives export:
+one file per partition, ``audit-p<N>.jsonl``, and the checkpoints in ``checkpoints.jsonl``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from schemas.audit import AuditCheckpoint, AuditEvent
+from worker import committed_reader
+from worker.audit.chain import AuditRecord
+from worker.topic_admin import partitions_of
+
+_PARTITION_FILE = re.compile(r"audit-p(\d+)\.jsonl$")
+
+
+# -- sources ----------------------------------------------------------------------------
+
+
+def records_from_files(paths: Sequence[Path]) -> Iterator[AuditRecord]:
+    """Records from exported files (a directory means its audit-p*.jsonl files)."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("audit-p*.jsonl")) if path.is_dir() else [path]
+    for file in files:
+        named = _PARTITION_FILE.search(file.name)
+        data = file.read_bytes()
+        view = memoryview(data)
+        start, number = 0, 0
+        while start < len(data):
+            end = data.find(b"\n", start)
+            end = len(data) if end < 0 else end
+            if end > start:
+                value = view[start:end]
+                partition = (
+                    int(named.group(1)) if named
+                    else json.loads(bytes(value))["source"]["partition"]
+                )  # fmt: skip
+                yield AuditRecord(partition, number, value)
+            start, number = end + 1, number + 1
+
+
+def checkpoints_from_files(paths: Sequence[Path]) -> list[AuditCheckpoint]:
+    """Checkpoints from checkpoint files, or from the checkpoints.jsonl of export directories."""
+    out: list[AuditCheckpoint] = []
+    for path in paths:
+        file = path / "checkpoints.jsonl" if path.is_dir() else path
+        if file.exists():
+            out += [
+                AuditCheckpoint.model_validate_json(line)
+                for line in file.read_bytes().splitlines()
+                if line.strip()
+            ]
+    return out
+
+
+async def records_from_topic(bootstrap: str, topic: str) -> AsyncIterator[AuditRecord]:
+    consumer = committed_reader.reader(bootstrap)
+    await committed_reader.start_reader(consumer)
+    try:
+        for tp in await partitions_of(bootstrap, topic):
+            async for record in committed_reader.read_partition(consumer, tp):
+                if record.value is not None:
+                    yield AuditRecord(tp.partition, record.offset, record.value)
+    finally:
+        await consumer.stop()
+
+
+async def checkpoints_from_topic(bootstrap: str, topic: str) -> list[AuditCheckpoint]:
+    return [
+        AuditCheckpoint.model_validate_json(bytes(r.value))
+        async for r in records_from_topic(bootstrap, topic)
+    ]
+
+
+# -- export ------------------------------------------------------------------------------
+
+
+def export(
+    records: Iterable[AuditRecord], checkpoints: Iterable[AuditCheckpoint], out_dir: Path
+) -> dict[int, int]:
+    """Write the log as JSON Lines, one file per partition; events per partition."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts: Counter[int] = Counter()
+    with contextlib.ExitStack() as stack:
+        files: dict[int, BinaryIO] = {}
+        for record in records:
+            if record.partition not in files:
+                path = out_dir / f"audit-p{record.partition}.jsonl"
+                files[record.partition] = stack.enter_context(path.open("wb"))
+            files[record.partition].write(bytes(record.value) + b"\n")
+            counts[record.partition] += 1
+    (out_dir / "checkpoints.jsonl").write_text(
+        "".join(cp.model_dump_json() + "\n" for cp in checkpoints)
+    )
+    return dict(counts)
+
+
+# -- show --------------------------------------------------------------------------------
+
+
+def events_for_claim(records: Iterable[AuditRecord], claim_id: str) -> list[AuditEvent]:
+    needle = f'"claim_id":"{claim_id}"'.encode()
+    return [
+        event for record in records
+        if needle in (value := bytes(record.value))
+        and (event := AuditEvent.model_validate_json(value)).claim_id == claim_id
+    ]  # fmt: skip

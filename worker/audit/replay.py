@@ -1,0 +1,140 @@
+"""Replay: decide recorded audit events again, to prove a decision or to compare a pack."""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rules.pack import RulePack, current_pack
+from schemas.audit import AuditEvent
+from schemas.decision import ReviewRequest, ScrubbedClaim
+from worker.audit.chain import AuditRecord, sha256_hex
+from worker.decide import Decision, DecisionContext, decide
+from worker.topology import Topology, declare
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    claim_ids: frozenset[str] = frozenset()
+    since: datetime | None = None
+    until: datetime | None = None
+    min_offset: int | None = None
+    max_offset: int | None = None
+
+    def wants(self, record: AuditRecord, event: AuditEvent) -> bool:
+        return (
+            (not self.claim_ids or event.claim_id in self.claim_ids)
+            and (self.since is None or event.decided_at >= self.since)
+            and (self.until is None or event.decided_at <= self.until)
+            and (self.min_offset is None or record.offset >= self.min_offset)
+            and (self.max_offset is None or record.offset <= self.max_offset)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    event_id: str
+    claim_id: str | None
+    recorded_outcome: str
+    new_outcome: str
+    codes_before: tuple[str, ...]
+    codes_after: tuple[str, ...]
+    rules_before: tuple[str, ...]
+    rules_after: tuple[str, ...]
+
+
+@dataclass
+class ReplayReport:
+    replayed: int = 0
+    identical: int = 0
+    not_replayable: Counter[str] = field(default_factory=Counter)
+    differing: list[str] = field(default_factory=list)  # event ids whose bytes differ
+    changes: list[Change] = field(default_factory=list)  # with another pack
+
+
+def _codes(body: bytes, topic: str, topology: Topology) -> tuple[str, ...]:
+    if topic == topology.scrubbed.name:
+        lines = ScrubbedClaim.model_validate_json(body).computed_lines
+    elif topic == topology.review.name:
+        lines = ReviewRequest.model_validate_json(body).computed_lines
+    else:
+        return ()
+    return tuple(f"{line.code}x{line.units}" for line in lines)
+
+
+def replay(
+    records: Iterable[AuditRecord],
+    packs: Sequence[RulePack] = (),
+    against: RulePack | None = None,
+    selection: Selection = Selection(),
+    topology: Topology | None = None,
+) -> ReplayReport:
+    """Re-decide recorded events.
+
+    Without ``against``: with the pack each event names (the current pack or one of
+    ``packs``, matched by version and hash), and prove the decision's bytes are
+    identical to what was decided (their SHA-256 is in the event). With ``against``:
+    decide with that pack and report what would change.
+    """
+    known = {(p.ref.version, p.ref.content_sha256): p for p in (current_pack(), *packs)}
+    report = ReplayReport()
+    topology = topology or declare()
+
+    def redecide(event: AuditEvent, raw: bytes, pack: RulePack) -> Decision:
+        # Events with their input were within the size limit when decided: no limit here.
+        ctx = DecisionContext(
+            topology=topology, worker_id=event.worker_id, max_claim_bytes=len(raw) + 1, pack=pack
+        )
+        return decide(raw, None, event.source, ctx, event.decided_at, event_time=event.event_time)
+
+    for record in records:
+        event = AuditEvent.model_validate_json(bytes(record.value))
+        if not selection.wants(record, event):
+            continue
+        if event.input_b64 is None:
+            report.not_replayable["input kept only in the dead-letter topic (oversized)"] += 1
+            continue
+        recorded = known.get((event.rule_pack.version, event.rule_pack.content_sha256))
+        if recorded is None and against is None:
+            report.not_replayable[f"rule pack {event.rule_pack.version} not available"] += 1
+            continue
+        raw = base64.b64decode(event.input_b64)
+        report.replayed += 1
+        if against is None:
+            assert recorded is not None
+            again = redecide(event, raw, recorded)
+            if sha256_hex(again.decision.value) == event.output_sha256:
+                report.identical += 1
+            else:
+                report.differing.append(event.event_id)
+            continue
+        after = redecide(event, raw, against)
+        after_event = AuditEvent.model_validate_json(after.audit.value)
+        codes_after = _codes(after.decision.value, after.decision.topic, topology)
+        codes_before = codes_after
+        if recorded is not None:
+            before = redecide(event, raw, recorded)
+            codes_before = _codes(before.decision.value, before.decision.topic, topology)
+        if (after_event.outcome, after_event.rule_ids, codes_after) != (
+            event.outcome,
+            event.rule_ids,
+            codes_before,
+        ):
+            report.changes.append(
+                Change(
+                    event_id=event.event_id,
+                    claim_id=event.claim_id,
+                    recorded_outcome=event.outcome.value,
+                    new_outcome=after_event.outcome.value,
+                    codes_before=codes_before,
+                    codes_after=codes_after,
+                    rules_before=event.rule_ids,
+                    rules_after=after_event.rule_ids,
+                )
+            )
+        else:
+            report.identical += 1
+    return report

@@ -1,0 +1,48 @@
+"""The log events of a committed batch: one per decision (``log_decisions``), one per batch.
+
+Ids, offsets, outcomes and reason codes only: nothing from a claim but its opaque id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import ConsumerRecord, TopicPartition
+
+from worker.decide import Decision
+from worker.logs import get_logger
+
+log = get_logger("worker.processor")
+
+
+def batch_committed(
+    tp: TopicPartition,
+    records: Sequence[ConsumerRecord[Any, Any]],
+    decisions: Sequence[Decision],
+    outcomes: Counter[str],
+    decide_s: float,
+    txn_s: float,
+    each_decision: bool,
+) -> None:
+    if each_decision:
+        for record, decision in zip(records, decisions, strict=True):
+            log.info(
+                "decision",
+                claim_id=decision.claim_id,
+                partition=tp.partition,
+                offset=record.offset,
+                outcome=decision.outcome.value,
+                reasons=[r.value for r in decision.reasons] or None,
+            )
+    log.info(
+        "batch_committed",
+        partition=tp.partition,
+        first_offset=records[0].offset,
+        last_offset=records[-1].offset,
+        records=len(records),
+        outcomes=dict(outcomes),
+        decide_ms=round(decide_s * 1000, 2),
+        txn_ms=round(txn_s * 1000, 2),
+    )
