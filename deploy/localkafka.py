@@ -153,7 +153,7 @@ class LocalKafka:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             # message.max.bytes stays at Kafka's default: the product's topics set their
-            # own limit (worker/admin.py), as they must on any cluster.
+            # own limit (worker/topology.py), as they must on any cluster.
             "replica.fetch.max.bytes": str(LARGE_MESSAGE_BYTES),
         }
         return "".join(f"{k}={v}\n" for k, v in props.items())
