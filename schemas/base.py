@@ -1,10 +1,13 @@
-"""What every wire message shares: strictness, immutability and identifier shapes."""
+"""What every wire message shares: strictness, immutability, identifier shapes and the
+plausible ranges of free text, dates and versions."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 SCHEMA_VERSION: Literal["1"] = "1"
 
@@ -23,4 +26,63 @@ Identifier = Annotated[
 HcpcsCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][0-9]{3}[A-Z0-9]$")]
 Modifier = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2}$")]
 Icd10Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+# Characters no person typed into a claim: C0 and C1 controls (NUL among them) and the
+# Unicode bidirectional formatting characters, which reorder what a reviewer sees
+# ("Trojan Source"). Free text may still hold tab, line feed and carriage return.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_TEXT_FORBIDDEN = f"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}"
+_CODE_FORBIDDEN = f"\x00-\x1f\x7f-\x9f{_BIDI}"
+_TEXT_BAD = re.compile(f"[{_TEXT_FORBIDDEN}]")
+_CODE_BAD = re.compile(f"[{_CODE_FORBIDDEN}]")
+
+
+def _escaped(chars: str) -> str:
+    """A character class as an ECMA-262 pattern with \\uXXXX escapes (published schemas)."""
+    return "".join(c if c == "-" else f"\\u{ord(c):04x}" for c in chars)
+
+
+def _free_text(value: str) -> str:
+    if _TEXT_BAD.search(value):
+        raise ValueError("text holds a control or bidirectional formatting character")
+    return value
+
+
+def _code_text(value: str) -> str:
+    if _CODE_BAD.search(value):
+        raise ValueError("a code holds a control or bidirectional formatting character")
+    return value
+
+
+ShortText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=500),
+    AfterValidator(_free_text),
+    Field(json_schema_extra={"pattern": f"^[^{_escaped(_TEXT_FORBIDDEN)}]*$"}),
+]
+# A short code in free form (a dose unit): printable characters only, no line breaks.
+CodeText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=16),
+    AfterValidator(_code_text),
+    Field(json_schema_extra={"pattern": f"^[^{_escaped(_CODE_FORBIDDEN)}]*$"}),
+]
+
+# Dates a claim can plausibly carry: year 1 or 9999 is a typo or an attack, never a
+# date of service. The range is wide enough for any claim a platform can still bill.
+EARLIEST = date(1990, 1, 1)
+LATEST = date(2099, 12, 31)
+MAX_CLAIM_VERSION = 9_999  # resubmissions of one claim; a 60-digit version is not one
+
+
+def _plausible_instant(value: datetime) -> datetime:
+    if not EARLIEST <= value.date() <= LATEST:
+        raise ValueError(f"the time lies outside {EARLIEST.year}-{LATEST.year}")
+    return value
+
+
+# formatMinimum/formatMaximum: the bounds as JSON Schema validators (ajv's keywords) read them.
+_RANGE = {"formatMinimum": EARLIEST.isoformat(), "formatMaximum": LATEST.isoformat()}
+PlausibleDate = Annotated[date, Field(ge=EARLIEST, le=LATEST, json_schema_extra=_RANGE)]
+PlausibleInstant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
+ClaimVersion = Annotated[int, Field(ge=1, le=MAX_CLAIM_VERSION)]

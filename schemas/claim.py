@@ -7,19 +7,22 @@ them out.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from schemas.base import (
     SCHEMA_VERSION,
+    ClaimVersion,
+    CodeText,
     HcpcsCode,
     Icd10Code,
     Identifier,
     Modifier,
+    PlausibleDate,
+    PlausibleInstant,
     ShortText,
     WireModel,
 )
@@ -92,14 +95,14 @@ class Drug(WireModel):
         Annotated[str, StringConstraints(pattern=r"^[0-9]{4,5}-?[0-9]{3,4}-?[0-9]{1,2}$")] | None
     ) = None
     dose: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
-    dose_unit: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    dose_unit: CodeText
 
 
 class Hold(WireModel):
     """A documented pause in an infusion; its minutes are not counted."""
 
-    start: AwareDatetime
-    stop: AwareDatetime
+    start: PlausibleInstant
+    stop: PlausibleInstant
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -123,8 +126,8 @@ class Administration(WireModel):
     route: Route
     documented_technique: Technique | None = None
     access_site_id: Identifier | None = None
-    start: AwareDatetime
-    stop: AwareDatetime | None = None
+    start: PlausibleInstant
+    stop: PlausibleInstant | None = None
     holds: tuple[Hold, ...] = ()
     purpose: Purpose = Purpose.TREATMENT
     order_present: bool
@@ -147,8 +150,8 @@ class Administration(WireModel):
 
 class Encounter(WireModel):
     encounter_id: Identifier
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: PlausibleInstant
+    end: PlausibleInstant | None = None
 
 
 class ServiceLine(WireModel):
@@ -157,7 +160,7 @@ class ServiceLine(WireModel):
     modifiers: Annotated[tuple[Modifier, ...], Field(max_length=4)] = ()
     units: Annotated[Decimal, Field(gt=0, le=99999, decimal_places=3)]
     revenue_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = None
-    date_of_service: date
+    date_of_service: PlausibleDate
     diagnosis_pointers: Annotated[
         tuple[Annotated[int, Field(ge=1, le=12)], ...], Field(max_length=4)
     ] = ()
@@ -166,7 +169,7 @@ class ServiceLine(WireModel):
 class SubmittedClaim(WireModel):
     schema_version: Literal["1"] = SCHEMA_VERSION
     claim_id: Identifier
-    claim_version: Annotated[int, Field(ge=1)] = 1
+    claim_version: ClaimVersion = 1
     claim_type: ClaimType
     bill_type: Annotated[str, StringConstraints(pattern=r"^0?[0-9]{3}$")] | None = None
     place_of_service: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]
@@ -175,8 +178,8 @@ class SubmittedClaim(WireModel):
     patient_ref: Identifier = Field(
         description="Pseudonymous patient reference; never a name or MRN"
     )
-    statement_from: date
-    statement_to: date
+    statement_from: PlausibleDate
+    statement_to: PlausibleDate
     diagnoses: Annotated[tuple[Icd10Code, ...], Field(min_length=1, max_length=25)]
     service_lines: Annotated[tuple[ServiceLine, ...], Field(max_length=450)] = ()
     encounters: Annotated[tuple[Encounter, ...], Field(max_length=100)] = ()

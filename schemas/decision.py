@@ -104,10 +104,15 @@ class ReasonCode(StrEnum):
 
     OVERSIZED = "oversized"
     NOT_UTF8_JSON = "not_json"
+    NESTED_TOO_DEEP = "nested_too_deep"  # JSON nested beyond the parser's bound
     NOT_AN_OBJECT = "not_an_object"
     SCHEMA_INVALID = "schema_invalid"
     ENGINE_ERROR = "engine_error"
     FINDING = "finding"
+    # Decided by the worker's guards, not by the rules: a person decides instead.
+    OVER_TIME_BUDGET = "over_time_budget"  # deciding took longer than the per-record budget
+    DECIDER_LOST = "decider_lost"  # the process deciding the record died
+    DECISION_TOO_LARGE = "decision_too_large"  # the decision would not fit its topic
 
 
 class ReviewReason(WireModel):
