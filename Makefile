@@ -1,15 +1,26 @@
-# The README's two commands: `make demo` and `make test`. Both create .venv on first use.
+# The README's two commands: `make demo` and `make test`. Both create .venv on first use and
+# install the exact versions pinned in requirements-dev.lock (hash-checked), the same versions the
+# image takes from requirements.lock: byte-identical audit replay depends on them.
+# After changing dependencies in pyproject.toml, run `make lock` and commit both lock files
+# (tests/deploy/test_lock.py fails while pyproject.toml and the locks disagree).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCKS := requirements.lock requirements-dev.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | cksum | cut -d' ' -f1)
+# The resolver that writes the locks, pinned so that `make lock` gives the same files everywhere.
+UV_VERSION := 0.13.9
+# `make lock UPGRADE=1` moves every pin to the newest version pyproject.toml allows; without it,
+# pins are kept wherever pyproject.toml still allows them.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+	$(if $(UPGRADE),--upgrade,)
 
-.PHONY: demo test lint typecheck check schemas bench clean
+.PHONY: demo test lint typecheck check schemas bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: $(STAMP)
@@ -31,6 +42,16 @@ schemas: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.worker_throughput
+
+# The dev lock first (runtime + the dev extra), then the runtime lock constrained to it, so the
+# image and CI run the very same versions.
+lock: $(VENV)/bin/uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -q -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -q -c requirements-dev.lock -o requirements.lock
+
+$(VENV)/bin/uv:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
