@@ -214,6 +214,11 @@ def _model(source: ClaimSource) -> tuple[Any, tuple[LocatedReason, ...]]:
 # --- mapping onto the v1 claim -----------------------------------------------------------
 
 
+def dotted(code: str) -> str:
+    """ICD-10-CM as the v1 claim writes it: X12 drops the decimal point (C50911 -> C50.911)."""
+    return f"{code[:3]}.{code[3:]}" if len(code) > 3 and "." not in code else code
+
+
 def _day(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -338,7 +343,7 @@ class _Mapper:
                                 "the principal diagnosis (ABK) must come first, once",
                             )
                         principal_seen = True
-                    codes.append(code)
+                    codes.append(dotted(code))
         if codes and not principal_seen:
             self.problem("loop 2300 HI01-1", "no principal diagnosis (ABK)")
         return codes
