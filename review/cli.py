@@ -230,3 +230,7 @@ def hash_password_cmd() -> None:
 
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     out.print(hash_password(password))
+
+
+if __name__ == "__main__":
+    review()
