@@ -16,9 +16,8 @@ from schemas.decision import Correction, CorrectionAction
 from schemas.examples import example_claim
 from tests.ingest.conftest import sample
 from tests.ingest.x12_builder import interchange
-from worker.ingest.x12 import X12Claim, X12Options, parse_837
+from worker.ingest.x12 import X12Claim, X12Options, parse_837, segment_ids
 from worker.ingest.x12_envelope import read_interchange
-from worker.ingest.x12 import segment_ids
 from worker.ingest.x12_out import (
     OutEnvelope,
     corrected_837,
@@ -82,7 +81,7 @@ def test_a_removed_line_is_left_out_and_computed_codes_are_added(options: X12Opt
     doc = sample("13-nurse-visit-with-chemo.json")
     for line in doc["service_lines"][:2]:  # the two drugs point at Z51.11 and C50.911
         line["diagnosis_pointers"] = [1, 2]
-    claim, decision, text, again = _round_trip(doc, "P", options)
+    _claim, decision, _text, again = _round_trip(doc, "P", options)
     (correction,) = decision.corrections
     assert correction.action is CorrectionAction.REMOVE_LINE and correction.codes == ("99211",)
     codes = [x.code for x in again.claim.service_lines]

@@ -155,13 +155,20 @@ def interchange(
 def as_837_claim(doc: dict[str, Any]) -> dict[str, Any]:
     """What the 837 can carry of a v1 claim: no MAR, the payer as the 837 names it."""
     out = {k: v for k, v in doc.items() if k not in ("administrations", "encounters")}
-    payer_id, filing = PAYER_IDS[doc["payer"]["payer_id"]]
-    out["payer"] = {"payer_id": doc["payer"]["payer_id"], "name": doc["payer"]["name"].upper(),
-                    "plan": filing}  # fmt: skip
+    _payer_id, filing = PAYER_IDS[doc["payer"]["payer_id"]]
+    out["payer"] = {
+        "payer_id": doc["payer"]["payer_id"],
+        "name": doc["payer"]["name"].upper(),
+        "plan": filing,
+    }
     out["service_lines"] = [
-        {**x, "diagnosis_pointers": (x.get("diagnosis_pointers") or [1])
-         if doc["claim_type"] == "professional" else [],
-         "revenue_code": x.get("revenue_code") if doc["claim_type"] == "institutional" else None}
+        {
+            **x,
+            "diagnosis_pointers": (x.get("diagnosis_pointers") or [1])
+            if doc["claim_type"] == "professional"
+            else [],
+            "revenue_code": x.get("revenue_code") if doc["claim_type"] == "institutional" else None,
+        }
         for x in doc["service_lines"]
-    ]  # fmt: skip
+    ]
     return out
