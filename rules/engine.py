@@ -53,7 +53,7 @@ def _other_services(claim: SubmittedClaim, pack: RulePack) -> dict[date, set[str
     """Submitted codes by date that are services, not drug supplies or port irrigation."""
     out: dict[date, set[str]] = defaultdict(set)
     for line in claim.service_lines:
-        if line.code not in pack.catalogue.by_hcpcs and line.code != "96523":
+        if not pack.catalogue.is_drug(line.code) and line.code != "96523":
             out[line.date_of_service].add(line.code)
     return out
 

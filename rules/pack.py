@@ -30,7 +30,7 @@ from rules.cms_tables import (
     parse_ptp,
     parse_releases,
 )
-from rules.drug_catalogue import DrugCatalogue, parse_drugs, parse_overrides
+from rules.drug_catalogue import DrugCatalogue, parse_catalogue
 from rules.payer_policies import (
     PayerOptions,
     PayerPolicy,
@@ -40,10 +40,11 @@ from rules.payer_policies import (
 from schemas.decision import RulePackRef
 
 PACK_NAME = "core"
-RULE_PACK_VERSION = "2026.11.2"
+RULE_PACK_VERSION = "2026.12.1"
 DATA_FILES = (
     "sources.csv",
     "drugs.csv",
+    "drug_codes.csv",
     "payer_drug_overrides.csv",
     "payer_options.csv",
     "payer_policies.csv",
@@ -94,11 +95,10 @@ def pack_from_texts(version: str, texts: Mapping[str, str]) -> RulePack:
     # The catalogue imports every rule module, and they import this one: import it late.
     from rules.catalogue import checked_policies
 
-    by_hcpcs, by_name = parse_drugs(texts["drugs.csv"])
     return RulePack(
         ref=RulePackRef(name=PACK_NAME, version=version, content_sha256=content_sha256(texts)),
-        catalogue=DrugCatalogue(
-            by_hcpcs, by_name, parse_overrides(texts["payer_drug_overrides.csv"])
+        catalogue=parse_catalogue(
+            texts["drug_codes.csv"], texts["drugs.csv"], texts["payer_drug_overrides.csv"]
         ),
         # Every drug-administration row is in force from the oldest quarter carried
         # (2019-07-01) through 2036-03-31, so the union is the list for any date of service

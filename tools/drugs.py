@@ -56,6 +56,7 @@ HEADER = [
     "unit",
     "family",
     "hormonal",
+    "electrolyte",
     "confidence",
     "basis",
     "successor",
@@ -517,6 +518,9 @@ ANTINEOPLASTIC = (
     "mercaptopurine",
     "procarbazine",
 )
+# Electrolytes: an infusion of its own (to correct a deficit) is therapeutic; added to a
+# hydration fluid they are hydration (CPT's hydration description names such fluids), which
+# the engine decides from the bag, so the catalogue flags them (column ``electrolyte``).
 ELECTROLYTES = (
     "potassium chloride",
     "magnesium sulfate",
@@ -618,7 +622,7 @@ def classify(code: _Code, index: _Index) -> Cls:
     if _keyword(text, DISPUTED_HORMONAL):
         return Cls(CHEMO, True, NC, "disputed")
     if _keyword(text, ELECTROLYTES):
-        return Cls(THER, False, NC, "electrolyte")
+        return Cls(THER, False, M, "electrolyte")
     spec_match = index.spec_match(code)
     if spec_match is not None:
         return spec_match
@@ -847,6 +851,7 @@ def derive(level2_rows: Sequence[dict[str, str]], spec_rows: Sequence[dict[str, 
     out: Rows = []
     for c, code in codes.items():
         k = cls[c]
+        electrolyte = _electrolyte(code, k, spec.get(c))
         rows: Rows = []
         for r in code.rows:
             parsed = parse_descriptor(r["short_description"])
@@ -862,6 +867,7 @@ def derive(level2_rows: Sequence[dict[str, str]], spec_rows: Sequence[dict[str, 
                 "unit": unit,
                 "family": k.family,
                 "hormonal": "true" if k.hormonal else "false",
+                "electrolyte": "true" if electrolyte else "false",
                 "confidence": k.confidence,
                 "basis": k.basis,
                 "successor": "",
@@ -873,6 +879,15 @@ def derive(level2_rows: Sequence[dict[str, str]], spec_rows: Sequence[dict[str, 
         rows[-1]["successor"] = follow.get(c, "")
         out += rows
     return out
+
+
+def _electrolyte(code: _Code, k: Cls, spec_row: dict[str, str] | None) -> bool:
+    """A therapeutic electrolyte (spec's table or the ``electrolyte`` rule): hydration when it
+    is added to a hydration fluid, therapeutic on its own."""
+    if k.family != THER or k.basis not in {"electrolyte", "spec"}:
+        return False
+    names = [spec_row["name"], spec_row["aliases"]] if spec_row else code.descriptors
+    return bool(_keyword(_code_text(names), ELECTROLYTES))
 
 
 def _continues(before: dict[str, str], after: dict[str, str]) -> bool:

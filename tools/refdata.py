@@ -21,8 +21,10 @@ import csv
 import io
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+
+from tools import drugs
 
 OUT = Path(__file__).resolve().parent.parent / "rules" / "data"
 
@@ -51,8 +53,23 @@ def ptp_table(ptp: Rows) -> Table:
 
 
 def hcpcs_table(attrs: Rows) -> Table:
+    """Every HCPCS/CPT code of the I/OCE HCPCS table by date range, with its OPPS status
+    indicator. Adjacent ranges of a code with the same status are one row (the I/OCE splits
+    them on columns the engine does not read)."""
     header = ["hcpcs", "effective_from", "effective_through", "status_indicator"]
-    return header, sorted([r[c] for c in header] for r in attrs)
+    rows: list[list[str]] = []
+    for r in sorted([r[c] for c in header] for r in attrs):
+        last = rows[-1] if rows else None
+        if (
+            last is not None
+            and last[0] == r[0]
+            and last[3] == r[3]
+            and date.fromisoformat(last[2]) + timedelta(days=1) == date.fromisoformat(r[1])
+        ):
+            last[2] = r[2]
+        else:
+            rows.append(r)
+    return header, rows
 
 
 def imrt_table(imrt: Rows) -> Table:
@@ -107,7 +124,8 @@ def icd10cm_codes_table() -> Table:
 # vendored file -> (shared/data files it is made from, the transform)
 FROM_SHARED: dict[str, tuple[tuple[str, ...], Callable[..., Table]]] = {
     "ncci_ptp_hospital.csv": (("ncci_ptp_oncology.csv",), ptp_table),
-    "hcpcs_quarters.csv": (("hcpcs_attributes_oncology.csv",), hcpcs_table),
+    "hcpcs_quarters.csv": (("hcpcs_attributes.csv",), hcpcs_table),
+    "drug_codes.csv": (("hcpcs_level2_drugs.csv",), drugs.catalogue_table),
     "imrt_conflicts.csv": (("imrt_conflicts.csv",), imrt_table),
     "ncci_bypass_modifiers.csv": (("ioce_modifiers.csv", "ioce_versions.csv"), bypass_table),
     "addon_primary_map.csv": (("addon_primary_map.csv",), addon_table),

@@ -129,7 +129,7 @@ def show(
     out.print(
         f"{len(p.ptp_hospital)} hospital and {len(p.ptp_practitioner)} practitioner PTP pairs, "
         f"{len(p.mue_facility)} facility and {len(p.mue_practitioner)} practitioner MUEs, "
-        f"{len(p.icd10.billable)} ICD-10-CM codes, {len(p.catalogue.by_hcpcs)} drugs, "
+        f"{len(p.icd10.billable)} ICD-10-CM codes, {len(p.catalogue.codes)} drug codes, "
         f"{len(p.payer_policies)} payer policies"
     )
     for policy in p.payer_policies:

@@ -20,7 +20,7 @@ from rules.cms_tables import parse_dated_pairs, parse_hcpcs_quarters, parse_mue,
 from rules.pack import DRUG_ADMIN_ADDONS, current_pack, current_texts, pack_from_texts
 from rules.payer_policies import parse_payer_policies
 from tests.rules.mar_builder import claim
-from tools.refdata import FROM_SHARED, bypass_table, render
+from tools.refdata import FROM_SHARED, bypass_table, hcpcs_table, render
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cms"
 DAY = date(2026, 5, 4)
@@ -112,17 +112,26 @@ def test_a_users_mue_file_decides_units_by_its_adjudication_indicator() -> None:
     assert any(f.rule_id == "NCCI-MUE" for f in assess(per_day, pack).findings)
 
 
-def test_hcpcs_quarters_are_the_cms_attribute_table() -> None:
-    excerpt = parse_hcpcs_quarters(fixture("hcpcs_attributes_oncology.csv"))
+def test_hcpcs_quarters_are_the_full_cms_attribute_table() -> None:
+    header, rows = hcpcs_table(fixture_rows("hcpcs_attributes.csv"))
+    excerpt = parse_hcpcs_quarters(render((header, rows)))
     shipped = current_pack().hcpcs
-    # Every row of each code the excerpt holds: the pack has the same quarters for it.
-    assert len(excerpt.rows) == 15
+    # Every row of each code the excerpt holds: the pack has the same ranges for it, adjacent
+    # I/OCE ranges with one status merged (36410, 77402, C8957 split on other columns).
+    assert len(excerpt.rows) == 13 and len(shipped.rows) > 20_000
     assert {c: shipped.rows.get(c) for c in excerpt.rows} == excerpt.rows
+    assert [len(excerpt.rows[c]) for c in ("36410", "77402", "C8957", "77401")] == [1, 1, 1, 1]
     for table in (excerpt, shipped):
+        # Not only the oncology codes: the peripheral IV start BND-B8 names.
+        assert table.status("36000", DAY) == "N" and table.status("36410", DAY) == "N"
+        assert table.status("77014", date(2025, 6, 2)) == "N" and table.status("77014", DAY) is None
         assert table.status("G6015", date(2025, 6, 2)) == "B"
         assert table.status("G6015", DAY) is None and table.status("77402", DAY) == "S"
         assert table.status("77401", date(2025, 6, 2)) == "S" and table.status("77401", DAY) is None
         assert table.status("96413", DAY) == "S" and table.status("96523", DAY) == "Q1"
+        assert table.status("J9070", DAY) is None and table.status("J9075", DAY) == "K"
+    oncology = parse_hcpcs_quarters(fixture("hcpcs_attributes_oncology.csv"))
+    assert all(shipped.status(c, DAY) == oncology.status(c, DAY) for c in oncology.rows)
 
 
 def test_imrt_conflicts_are_the_cms_table() -> None:

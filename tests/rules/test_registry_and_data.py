@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,8 +10,8 @@ from rules import assess
 from rules.administration.supply import expected_units
 from rules.catalogue import RULES
 from rules.cms_tables import parse_addon_map
-from rules.drug_catalogue import DrugCatalogue, Family, parse_drugs, parse_overrides
-from rules.pack import current_pack
+from rules.drug_catalogue import Family, parse_catalogue
+from rules.pack import RulePack, current_pack, current_texts, pack_from_texts
 from schemas.decision import Confidence, Severity
 from tests.rules.mar_builder import admin, claim, codes, rule_ids
 
@@ -46,13 +45,14 @@ def test_catalogue_loads_the_shipped_table_with_the_spec_units() -> None:
 
 
 def test_a_name_shared_by_two_codes_is_never_resolved_by_name() -> None:
-    header = "hcpcs,name,aliases,unit_amount,unit,family,hormonal,confidence,source\n"
-    by_hcpcs, by_name = parse_drugs(
-        header
-        + "J0001,drug a,shared,1,mg,THER,false,M,x\nJ0002,drug b,shared,1,mg,THER,false,M,x\n"
-    )
-    assert set(by_hcpcs) == {"J0001", "J0002"}
-    assert "shared" not in by_name and by_name["drug a"].hcpcs == "J0001"
+    spec = "hcpcs,name,aliases,unit_amount,unit,family,hormonal,confidence,source\n"
+    codes_text = current_texts()["drug_codes.csv"].splitlines()[0] + "\n"
+    for code in ("J0001", "J0002"):
+        spec += f"{code},drug {code[-1]},shared,1,mg,THER,false,M,x\n"
+        codes_text += f"{code},2019-07-01,2036-03-31,drug,1,mg,THER,false,false,M,spec,\n"
+    catalogue = parse_catalogue(codes_text, spec, "payer_id,hcpcs\n")
+    assert set(catalogue.codes) == {"J0001", "J0002"}
+    assert "shared" not in catalogue.names and catalogue.by_name["drug 1"].hcpcs == "J0001"
 
 
 def test_unclassified_codes_are_looked_up_by_name() -> None:
@@ -69,13 +69,17 @@ def test_the_addon_map_is_the_cms_one() -> None:
     assert "96413" in shipped["96366"]  # CMS allows 96366 with 96413
 
 
-def test_a_payer_override_reclassifies_and_settles_the_nc_review() -> None:
-    by_hcpcs, by_name = parse_drugs((RULES_DIR / "data" / "drugs.csv").read_text())
-    overrides = parse_overrides(
+def _override_pack(rows: str) -> RulePack:
+    texts = current_texts()
+    texts["payer_drug_overrides.csv"] = (
         "payer_id,hcpcs,family,hormonal,effective_from,effective_through,policy_reference\n"
-        "ACME,J0897,CHEMO,false,2026-01-01,,ACME policy RX-12 (2026)\n"
+        + rows
     )
-    pack = replace(current_pack(), catalogue=DrugCatalogue(by_hcpcs, by_name, overrides))
+    return pack_from_texts("override-test", texts)
+
+
+def test_a_payer_override_reclassifies_and_settles_the_nc_review() -> None:
+    pack = _override_pack("ACME,J0897,CHEMO,false,2026-01-01,,ACME policy RX-12 (2026)\n")
     denosumab = admin("denosumab", "09:00", route="SQ", dose="120")
     acme = assess(claim(denosumab, payer="ACME"), pack=pack)
     assert codes(acme) == {"96401": 1} and "ADM-U2" not in rule_ids(acme)

@@ -2,15 +2,15 @@
 (tools/drugs.py).
 
 Self-contained: the tests read the vendored catalogue, the vendored HCPCS quarters
-(rules/data/hcpcs_quarters.csv, every J code the I/OCE carries) and an excerpt of
-shared/data/hcpcs_level2_drugs.csv in tests/tools/fixtures (see the README there). When
-../shared/data is beside the repository, the full file is checked as well.
+(rules/data/hcpcs_quarters.csv, every code the I/OCE carries) and an excerpt of
+shared/data/hcpcs_level2_drugs.csv in tests/fixtures/cms (see the README there). Whether the
+whole catalogue equals a rebuild from the full CMS file is the maintainer's check,
+``python -m tools.drugs --check`` (also part of ``python -m tools.refdata --check``).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 from collections import defaultdict
 from datetime import date, timedelta
@@ -25,8 +25,7 @@ from tools import drugs
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "rules" / "data"
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "hcpcs_level2_drugs.csv"
-SHARED = ROOT.parent / "shared" / "data" / drugs.SOURCE
+FIXTURE = ROOT / "tests" / "fixtures" / "cms" / drugs.SOURCE
 
 # Every quarter start the I/OCE carries: 20.2 (2019-07-01) to 27.1 (2026-04-01).
 QUARTERS = [
@@ -95,6 +94,7 @@ def test_the_catalogue_is_well_formed_and_in_order(catalogue: list[dict[str, str
         Confidence(r["confidence"])
         assert r["hormonal"] in {"true", "false"}
         assert r["hormonal"] == "false" or r["family"] == "CHEMO"
+        assert r["electrolyte"] == "false" or r["family"] == "THER"
         assert r["basis"] and r["name"]
         if r["unit_amount"]:
             assert Decimal(r["unit_amount"]) > 0 and r["unit"]
@@ -195,7 +195,8 @@ def test_deleted_codes_without_a_data_supported_successor_name_none(
         ("J2350", "CHEMO", False, "NC", "mab"),  # ocrelizumab (multiple sclerosis)
         ("J9301", "CHEMO", False, "M", "J9-range"),  # obinutuzumab
         ("J0696", "THER", False, "M", "supportive"),  # ceftriaxone, an antibiotic
-        ("J0612", "THER", False, "NC", "electrolyte"),  # calcium gluconate
+        ("J0612", "THER", False, "M", "electrolyte"),  # calcium gluconate
+        ("J3480", "THER", False, "M", "spec"),  # potassium chloride (issue 10 over spec row 70)
         ("S5010", "HYD", False, "M", "hydration"),  # D5 1/2NS
         ("J7030", "HYD", False, "H", "spec"),  # normal saline 1000 cc
         ("J1459", "THER", False, "NC", "disputed"),  # IVIG (Privigen)
@@ -301,16 +302,23 @@ def test_drug_stems(a: str, b: str, same: bool) -> None:
     assert drugs.same_drug(drugs.stem(a), drugs.stem(b)) is same
 
 
-# -- the full CMS file, when it is beside the repository ------------------------------------------
+def test_electrolytes_are_flagged_so_a_hydration_bag_keeps_them() -> None:
+    rows = {r["hcpcs"]: r for r in read(DATA / "drug_codes.csv")}
+    flagged = {c for c, r in rows.items() if r["electrolyte"] == "true"}
+    assert {"J3480", "J3475", "J0612", "J0620", "J7131"} <= flagged
+    assert not flagged & {"J7030", "S5012", "J1100", "J2540"}  # fluids, a salt of another drug
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data (a maintainer's check)")
-def test_the_catalogue_covers_the_full_cms_file_and_equals_a_rebuild(
-    catalogue: list[dict[str, str]],
+def test_the_maintainer_check_compares_with_a_rebuild(
+    tmp_path: Path, excerpt: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    level2 = read(SHARED)
-    for quarter in QUARTERS:
-        assert sorted(valid_on(level2, quarter) - valid_on(catalogue, quarter)) == [], quarter
-    rebuilt = drugs.render(drugs.catalogue_table(level2))
-    assert rebuilt == (DATA / "drug_codes.csv").read_text(encoding="utf-8")
-    assert list(csv.DictReader(io.StringIO(rebuilt))) == catalogue
+    """``python -m tools.drugs --check DIR`` exits 0 when the vendored file equals a rebuild
+    from DIR and 1 when it does not (here, against the excerpt, which it does not equal)."""
+    (tmp_path / drugs.SOURCE).write_text(FIXTURE.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "drug_codes.csv"
+    monkeypatch.setattr(drugs, "OUT", out)
+    assert drugs.main([str(tmp_path)]) == 0  # build from the excerpt
+    assert drugs.main(["--check", str(tmp_path)]) == 0
+    out.write_text(out.read_text(encoding="utf-8") + "J0000,x\n", encoding="utf-8")
+    assert drugs.main(["--check", str(tmp_path)]) == 1
+    assert drugs.main([str(tmp_path / "missing")]) == 2
