@@ -70,6 +70,21 @@ def asyncapi() -> None:
     sys.stdout.write(app.asgi.schema.to_specification().to_json() + "\n")
 
 
+@cli.command("claim-ref")
+def claim_ref(claim_ids: list[str]) -> None:
+    """Print the digest each claim id is logged as (needs ONCOSCRUB_LOG_ID_KEY)."""
+    from worker.logs import ClaimRefs
+    from worker.settings import Settings
+
+    key = Settings().log_id_key
+    if key is None:
+        sys.stderr.write("ONCOSCRUB_LOG_ID_KEY is not set: workers log with a key of their own\n")
+        raise typer.Exit(2)
+    refs = ClaimRefs(key)
+    for claim_id in claim_ids:
+        sys.stdout.write(f"{claim_id}\t{refs(claim_id)}\n")
+
+
 def _attach_batch_and_audit() -> None:
     from worker.audit.cli import audit
     from worker.cli_pack import pack

@@ -1,23 +1,29 @@
 """From one input record to the records that decide it. Pure: no Kafka, no clock.
 
-The transactional loop (``worker.processor``) feeds records in and writes what
-comes out; batch mode and replay call the same function, so all three decide alike.
-Where each record goes comes from the topology.
+Two halves, so that the CPU work can leave the event loop:
+
+* ``judge`` — read the bytes (bounded: ``worker.intake``), validate, run the rules, build
+  the decision's body and measure it. Its arguments and its ``Judgement`` pickle, so the
+  worker runs it in a process pool (``worker.deciders``). It never raises: any failure
+  deciding one record becomes that record's decision, with a reason;
+* ``link`` — the audit event, chained to the partition's head. Cheap and sequential.
+
+``decide`` is both in one call: batch mode and replay use it, the worker the halves, so
+all three decide alike. Where each record goes comes from the topology; how large any
+record may be, from ``worker.limits``.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from rules import ENGINE_VERSION, Assessment, assess
 from rules.pack import RulePack, current_pack
 from schemas.audit import AuditEvent, Outcome, SourceRef
-from schemas.base import Identifier
 from schemas.claim import SubmittedClaim
 from schemas.decision import (
     ReasonCode,
@@ -28,10 +34,19 @@ from schemas.decision import (
     Severity,
 )
 from schemas.errors import review_reasons
+from worker import intake, limits
 from worker.audit.chain import GENESIS, ChainHead, sha256_hex
-from worker.topology import Headers, OutRecord, Topology
+from worker.topology import DEFAULT_MAX_DECISION_BYTES, Headers, OutRecord, Topology
 
-_identifier: TypeAdapter[str] = TypeAdapter(Identifier)
+# What a person reads when the worker's guards, not the rules, decided. Fixed sentences:
+# replay rebuilds these decisions from the recorded reason and must get the same bytes.
+GUARD_MESSAGES = {
+    ReasonCode.OVER_TIME_BUDGET: "deciding took longer than the worker's time budget per "
+    "record: a person decides instead",
+    ReasonCode.DECIDER_LOST: "the process deciding this claim stopped: a person decides instead",
+    ReasonCode.DECISION_TOO_LARGE: "the decision would exceed the largest record its topic "
+    "takes: the claim is sent with its original bytes only",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,33 +64,49 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class Judging:
+    """What ``judge`` needs: the limits and the rule pack (None: the shipped pack)."""
+
+    max_claim_bytes: int
+    max_decision_bytes: int = DEFAULT_MAX_DECISION_BYTES
+    pack: RulePack | None = None
+
+    def __post_init__(self) -> None:
+        least = limits.smallest_decision_cap(self.max_claim_bytes)
+        if self.max_decision_bytes < least:
+            raise ValueError(
+                f"max_decision_bytes {self.max_decision_bytes} cannot hold a review request "
+                f"carrying a claim of max_claim_bytes {self.max_claim_bytes}: at least {least}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionContext:
     topology: Topology
     worker_id: str
     max_claim_bytes: int
     pack: RulePack | None = None  # None: the pack shipped with the engine
+    max_decision_bytes: int = DEFAULT_MAX_DECISION_BYTES
+
+    @property
+    def judging(self) -> Judging:
+        return Judging(self.max_claim_bytes, self.max_decision_bytes, self.pack)
 
 
-def _claim_id_of(raw: bytes) -> tuple[str | None, int | None]:
-    """Best-effort claim id and version of a schema-invalid JSON object, for keying and review."""
-    try:
-        doc = json.loads(raw)
-        claim_id = _identifier.validate_python(doc.get("claim_id"))
-    except (ValueError, AttributeError, ValidationError):
-        return None, None
-    version = doc.get("claim_version")
-    return claim_id, version if isinstance(version, int) and version >= 1 else None
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A record's decision before its audit event: what crosses back from a pool process."""
 
-
-def _rejection(raw: bytes) -> tuple[ReasonCode, str] | None:
-    """Why the bytes cannot even be read as a JSON object, or None if they can."""
-    try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        return ReasonCode.NOT_UTF8_JSON, "the message is not UTF-8 JSON"
-    if not isinstance(doc, dict):
-        return ReasonCode.NOT_AN_OBJECT, "the message is JSON but not an object"
-    return None
+    outcome: Outcome
+    claim_id: str | None
+    claim_version: int | None
+    reasons: tuple[ReasonCode, ...]
+    detail: str  # the first reason in words (a dead-letter header)
+    rule_ids: tuple[str, ...]
+    body: bytes
+    key: bytes | None  # the decision record's key
+    input_kept: bool  # the audit event carries the input (not when it was oversized)
+    pack_ref: RulePackRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,21 +129,46 @@ class _Verdict:
         return cls(outcome, reasons, claim.claim_id, claim.claim_version, claim, assessment)
 
 
-def _judge(value: bytes, max_claim_bytes: int, pack: RulePack) -> _Verdict:
-    if len(value) > max_claim_bytes:
-        too_big = f"message of {len(value)} bytes exceeds the limit of {max_claim_bytes}"
+def _dead_letter(code: ReasonCode, message: str) -> _Verdict:
+    return _Verdict(Outcome.DEAD_LETTER, (ReviewReason(code=code, message=message),))
+
+
+def _oversized(value: bytes, max_claim_bytes: int) -> _Verdict | None:
+    if len(value) <= max_claim_bytes:
+        return None
+    too_big = f"message of {len(value)} bytes exceeds the limit of {max_claim_bytes}"
+    return _dead_letter(ReasonCode.OVERSIZED, too_big)
+
+
+def _judge_bytes(value: bytes, max_claim_bytes: int, pack: RulePack) -> _Verdict:
+    oversized = _oversized(value, max_claim_bytes)
+    if oversized is not None:
+        return oversized
+    doc = intake.read_object(value)
+    if isinstance(doc, intake.Unreadable):
+        return _dead_letter(doc.code, doc.message)
+    if isinstance(doc, intake.DuplicateKeys):
+        claim_id, claim_version = intake.identity(doc.doc)
+        repeated = tuple(
+            ReviewReason(
+                code=ReasonCode.SCHEMA_INVALID,
+                message="duplicate_key: a key appears twice in one object; which value is "
+                "meant is ambiguous",
+                location=where[:200],
+            )
+            for where in doc.locations
+        )
+        # A repeated claim id leaves the claim without one.
         return _Verdict(
-            Outcome.DEAD_LETTER, (ReviewReason(code=ReasonCode.OVERSIZED, message=too_big),)
+            Outcome.NEEDS_REVIEW,
+            repeated,
+            None if "claim_id" in doc.locations else claim_id,
+            claim_version,
         )
     try:
         claim = SubmittedClaim.model_validate_json(value)
     except ValidationError as exc:
-        rejected = _rejection(value)
-        if rejected is not None:
-            return _Verdict(
-                Outcome.DEAD_LETTER, (ReviewReason(code=rejected[0], message=rejected[1]),)
-            )
-        claim_id, claim_version = _claim_id_of(value)
+        claim_id, claim_version = intake.identity(doc)
         return _Verdict(Outcome.NEEDS_REVIEW, review_reasons(exc), claim_id, claim_version)
     try:
         assessment = assess(claim, pack)
@@ -131,9 +187,7 @@ def _judge(value: bytes, max_claim_bytes: int, pack: RulePack) -> _Verdict:
     return _Verdict.of_claim(Outcome.SCRUBBED, claim, assessment=assessment)
 
 
-def _decision_body(
-    verdict: _Verdict, value: bytes, input_b64: str | None, pack_ref: RulePackRef
-) -> bytes:
+def _body(verdict: _Verdict, value: bytes, pack_ref: RulePackRef) -> bytes:
     assessment = verdict.assessment
     if verdict.outcome is Outcome.DEAD_LETTER:
         return value
@@ -152,13 +206,33 @@ def _decision_body(
             .model_dump_json()
             .encode()
         )
+    return _review_body(
+        verdict.claim_id,
+        verdict.claim_version,
+        verdict.reasons,
+        pack_ref,
+        claim=verdict.claim,
+        original=None if verdict.claim is not None else value,
+        assessment=assessment,
+    )
+
+
+def _review_body(
+    claim_id: str | None,
+    claim_version: int | None,
+    reasons: tuple[ReviewReason, ...],
+    pack_ref: RulePackRef,
+    claim: SubmittedClaim | None = None,
+    original: bytes | None = None,
+    assessment: Assessment | None = None,
+) -> bytes:
     return (
         ReviewRequest(
-            claim_id=verdict.claim_id,
-            claim_version=verdict.claim_version,
-            reasons=verdict.reasons,
-            claim=verdict.claim,
-            original_b64=None if verdict.claim is not None else input_b64,
+            claim_id=claim_id,
+            claim_version=claim_version,
+            reasons=reasons,
+            claim=claim,
+            original_b64=None if original is None else base64.b64encode(original).decode(),
             computed_lines=assessment.computed_lines if assessment else (),
             findings=assessment.findings if assessment else (),
             corrections=assessment.corrections if assessment else (),
@@ -167,6 +241,146 @@ def _decision_body(
         )
         .model_dump_json()
         .encode()
+    )
+
+
+def _out_key(claim_id: str | None, key: bytes | None) -> bytes | None:
+    return claim_id.encode() if claim_id is not None else limits.bounded_key(key)
+
+
+def _audit_bound(value: bytes, judgement: Judgement) -> int:
+    """An upper bound of the audit event's size (``limits.AUDIT_FIXED`` and the parts that
+    grow: the input in base64, the reason codes and the rule ids)."""
+    kept = limits.base64_bytes(len(value)) if judgement.input_kept else 0
+    grows = sum(len(r.value) + 3 for r in judgement.reasons)
+    grows += sum(len(r) + 3 for r in judgement.rule_ids)
+    return limits.AUDIT_FIXED + kept + grows
+
+
+def guarded(
+    value: bytes,
+    key: bytes | None,
+    judging: Judging,
+    pack_ref: RulePackRef,
+    code: ReasonCode,
+    message: str | None = None,
+) -> Judgement:
+    """The decision when the rules could not give one: review, with the original bytes
+    (base64) and the reason. Its size follows from ``max_claim_bytes`` alone."""
+    oversized = _oversized(value, judging.max_claim_bytes)
+    if oversized is not None:
+        return _judgement(oversized, value, key, pack_ref)
+    claim_id, claim_version = intake.identity_of(value)
+    reason = ReviewReason(code=code, message=message or GUARD_MESSAGES[code])
+    return Judgement(
+        outcome=Outcome.NEEDS_REVIEW,
+        claim_id=claim_id,
+        claim_version=claim_version,
+        reasons=(code,),
+        detail=reason.message,
+        rule_ids=(),
+        body=_review_body(claim_id, claim_version, (reason,), pack_ref, original=value),
+        key=_out_key(claim_id, key),
+        input_kept=True,
+        pack_ref=pack_ref,
+    )
+
+
+def _judgement(
+    verdict: _Verdict, value: bytes, key: bytes | None, pack_ref: RulePackRef
+) -> Judgement:
+    findings = verdict.assessment.findings if verdict.assessment else ()
+    dead = verdict.outcome is Outcome.DEAD_LETTER
+    return Judgement(
+        outcome=verdict.outcome,
+        claim_id=verdict.claim_id,
+        claim_version=verdict.claim_version,
+        reasons=tuple(r.code for r in verdict.reasons),
+        detail=verdict.reasons[0].message if verdict.reasons else "",
+        rule_ids=tuple(sorted({f.rule_id for f in findings})),
+        body=_body(verdict, value, pack_ref),
+        # A dead letter keeps the input's key whole, as it keeps its value.
+        key=key if dead else _out_key(verdict.claim_id, key),
+        # An oversized input stays whole in the dead-letter record; the audit keeps its digest.
+        input_kept=ReasonCode.OVERSIZED not in (r.code for r in verdict.reasons),
+        pack_ref=pack_ref,
+    )
+
+
+def judge(raw: bytes | None, key: bytes | None, judging: Judging) -> Judgement:
+    """Decide one record's outcome and body. Never raises for any input."""
+    value = raw or b""
+    pack = judging.pack or current_pack()
+    try:
+        judgement = _judgement(_judge_bytes(value, judging.max_claim_bytes, pack), value, key,
+                               pack.ref)  # fmt: skip
+    except Exception as exc:  # contained to this record: it is routed, the partition moves on
+        return guarded(
+            value, key, judging, pack.ref, ReasonCode.ENGINE_ERROR,
+            f"deciding failed: {type(exc).__name__}",
+        )  # fmt: skip
+    too_large = judgement.outcome is not Outcome.DEAD_LETTER and (
+        len(judgement.body) > judging.max_decision_bytes
+        or _audit_bound(value, judgement) > judging.max_decision_bytes
+    )
+    if too_large:
+        return guarded(value, key, judging, pack.ref, ReasonCode.DECISION_TOO_LARGE)
+    return judgement
+
+
+def link(
+    judgement: Judgement,
+    raw: bytes | None,
+    source: SourceRef,
+    topology: Topology,
+    worker_id: str,
+    decided_at: datetime,
+    chain: ChainHead = GENESIS,
+    event_time: datetime | None = None,
+) -> Decision:
+    """The decision's records: its body on the topic its outcome routes to, and its audit
+    event linked to ``chain``, the head of the input partition's audit chain."""
+    j = judgement
+    value = raw or b""
+    out = topology.route(j.outcome)
+    origin = f"{source.topic}:{source.partition}:{source.offset}"
+    headers: Headers = ()
+    if j.outcome is Outcome.DEAD_LETTER:
+        headers = (
+            ("x-reason", j.reasons[0].value.encode()),
+            ("x-reason-detail", j.detail.encode()),
+            ("x-source", origin.encode()),
+            ("x-engine-version", ENGINE_VERSION.encode()),
+        )
+    audit = AuditEvent(
+        seq=chain.seq,
+        prev_hash=chain.prev_hash,
+        event_id=origin,
+        claim_id=j.claim_id,
+        claim_version=j.claim_version,
+        source=source,
+        input_sha256=sha256_hex(value),
+        input_b64=base64.b64encode(value).decode() if j.input_kept else None,
+        outcome=j.outcome,
+        output_topic=out.name,
+        output_sha256=sha256_hex(j.body),
+        reasons=j.reasons,
+        rule_ids=j.rule_ids,
+        rule_pack=j.pack_ref,
+        engine_version=ENGINE_VERSION,
+        worker_id=worker_id,
+        event_time=event_time,
+        decided_at=decided_at,
+    )
+    audit_key = _out_key(j.claim_id, j.key) if j.outcome is Outcome.DEAD_LETTER else j.key
+    audit_bytes = audit.model_dump_json().encode()
+    return Decision(
+        outcome=j.outcome,
+        claim_id=j.claim_id,
+        reasons=j.reasons,
+        decision=out.record(j.key, j.body, source.partition, headers),
+        audit=topology.audit.record(audit_key, audit_bytes, source.partition),
+        chain_after=chain.after(audit_bytes),
     )
 
 
@@ -181,52 +395,5 @@ def decide(
 ) -> Decision:
     """Route one input record: scrubbed, needs-review or dead-letter, plus its audit event,
     linked to ``chain``, the head of the input partition's audit chain."""
-    value = raw or b""
-    pack = ctx.pack or current_pack()
-    verdict = _judge(value, ctx.max_claim_bytes, pack)
-    # An oversized input stays whole in the dead-letter record; the audit keeps its digest.
-    oversized = ReasonCode.OVERSIZED in (r.code for r in verdict.reasons)
-    input_b64 = None if oversized else base64.b64encode(value).decode()
-    body = _decision_body(verdict, value, input_b64, pack.ref)
-    out = ctx.topology.route(verdict.outcome)
-    origin = f"{source.topic}:{source.partition}:{source.offset}"
-    headers: Headers = ()
-    if verdict.outcome is Outcome.DEAD_LETTER:
-        headers = (
-            ("x-reason", verdict.reasons[0].code.value.encode()),
-            ("x-reason-detail", verdict.reasons[0].message.encode()),
-            ("x-source", origin.encode()),
-            ("x-engine-version", ENGINE_VERSION.encode()),
-        )
-    findings = verdict.assessment.findings if verdict.assessment else ()
-    reason_codes = tuple(r.code for r in verdict.reasons)
-    audit = AuditEvent(
-        seq=chain.seq,
-        prev_hash=chain.prev_hash,
-        event_id=origin,
-        claim_id=verdict.claim_id,
-        claim_version=verdict.claim_version,
-        source=source,
-        input_sha256=sha256_hex(value),
-        input_b64=input_b64,
-        outcome=verdict.outcome,
-        output_topic=out.name,
-        output_sha256=sha256_hex(body),
-        reasons=reason_codes,
-        rule_ids=tuple(sorted({f.rule_id for f in findings})),
-        rule_pack=pack.ref,
-        engine_version=ENGINE_VERSION,
-        worker_id=ctx.worker_id,
-        event_time=event_time,
-        decided_at=decided_at,
-    )
-    out_key = verdict.claim_id.encode() if verdict.claim_id is not None else key
-    audit_bytes = audit.model_dump_json().encode()
-    return Decision(
-        outcome=verdict.outcome,
-        claim_id=verdict.claim_id,
-        reasons=reason_codes,
-        decision=out.record(out_key, body, source.partition, headers),
-        audit=ctx.topology.audit.record(out_key, audit_bytes, source.partition),
-        chain_after=chain.after(audit_bytes),
-    )
+    judgement = judge(raw, key, ctx.judging)
+    return link(judgement, raw, source, ctx.topology, ctx.worker_id, decided_at, chain, event_time)

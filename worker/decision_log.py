@@ -1,6 +1,7 @@
 """The log events of a committed batch: one per decision (``log_decisions``), one per batch.
 
-Ids, offsets, outcomes and reason codes only: nothing from a claim but its opaque id.
+Offsets, outcomes and reason codes only; a claim's id as its keyed digest
+(``worker.logs.ClaimRefs``), never as given.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from aiokafka import ConsumerRecord, TopicPartition
 
 from worker.decide import Decision
-from worker.logs import get_logger
+from worker.logs import ClaimRefs, get_logger
 
 log = get_logger("worker.processor")
 
@@ -24,13 +25,14 @@ def batch_committed(
     outcomes: Counter[str],
     decide_s: float,
     txn_s: float,
-    each_decision: bool,
+    refs: ClaimRefs | None,
 ) -> None:
-    if each_decision:
+    """``refs``: log each decision, its claim id as the digest ``refs`` gives; None: not."""
+    if refs is not None:
         for record, decision in zip(records, decisions, strict=True):
             log.info(
                 "decision",
-                claim_id=decision.claim_id,
+                claim_ref=refs(decision.claim_id),
                 partition=tp.partition,
                 offset=record.offset,
                 outcome=decision.outcome.value,

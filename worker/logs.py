@@ -1,16 +1,24 @@
 """Structured JSON logs (structlog), for our events and for every library's.
 
-Events carry ids, offsets, outcomes and timings, never claim contents: nothing
-from a claim but its opaque id reaches a log line. Libraries that log through
-the standard library (aiokafka, uvicorn, FastStream) are rendered as JSON too.
+Events carry offsets, outcomes and timings, never claim contents. Not even a claim's
+id is logged as given: a platform's id may be, or embed, a medical record or social
+security number. A decision's line carries ``claim_ref``, a keyed digest of the id
+(HMAC-SHA-256 with ``ONCOSCRUB_LOG_ID_KEY``); ``oncoscrub claim-ref ID`` computes it to
+search the logs for a claim. Keyed, so that nobody without the key can test guesses
+(all nine-digit numbers, say) against a log. Libraries that log through the standard
+library (aiokafka, uvicorn, FastStream) are rendered as JSON too.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 import sys
 
 import structlog
+from pydantic import SecretStr
 
 # Locals of a failing frame may hold a claim: render tracebacks without them.
 _EXCEPTIONS = structlog.processors.ExceptionRenderer(
@@ -51,3 +59,17 @@ def configure(level: str = "INFO") -> None:
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
     logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
     return logger
+
+
+class ClaimRefs:
+    """Claim id -> the keyed digest logged in its place."""
+
+    def __init__(self, key: SecretStr | None) -> None:
+        self.random_key = key is None
+        self._key = secrets.token_bytes(32) if key is None else key.get_secret_value().encode()
+
+    def __call__(self, claim_id: str | None) -> str | None:
+        if claim_id is None:
+            return None
+        digest = hmac.new(self._key, claim_id.encode(), hashlib.sha256).hexdigest()
+        return f"c-{digest[:20]}"

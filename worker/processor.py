@@ -39,12 +39,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 
-from rules.pack import load_pack_dir
 from schemas.audit import SourceRef
-from worker import committed_reader, decision_log
+from worker import committed_reader, decision_log, topic_check
 from worker.audit.heads import ChainHeadStore, checkpoint
-from worker.decide import DecisionContext, decide
-from worker.logs import get_logger
+from worker.decide import link
+from worker.deciders import DecidingPool, PoolSpec
+from worker.logs import ClaimRefs, get_logger
 from worker.metrics import Stats
 from worker.settings import Settings
 from worker.stores import StateRecord, StateStore
@@ -71,13 +71,13 @@ class ClaimProcessor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.stats = Stats()
-        self.topology = declare(settings.topics)
-        self._ctx = DecisionContext(
-            topology=self.topology,
-            worker_id=settings.worker_id,
-            max_claim_bytes=settings.max_claim_bytes,
-            pack=load_pack_dir(settings.rule_pack_dir) if settings.rule_pack_dir else None,
+        self.topology = declare(settings.topics, settings.evidence_retention_ms)
+        self.pool = DecidingPool(
+            PoolSpec(settings.max_claim_bytes, settings.max_decision_bytes, settings.rule_pack_dir),
+            processes=settings.decide_processes,
+            budget_s=settings.record_budget_s,
         )
+        self._refs = ClaimRefs(settings.log_id_key)
         self._consumer: AIOKafkaConsumer | None = None
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
         self._lock = asyncio.Lock()
@@ -96,7 +96,30 @@ class ClaimProcessor:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Check the brokers' topics, start the deciding pool (every process loads the rule
+        pack now, not in a first batch), then join the group."""
         s = self.settings
+        try:
+            await topic_check.check(self.topology, s)
+        except topic_check.TopicsRefusedError as refused:
+            log.error("topics_refused", problems=refused.problems)
+            raise
+        if self._refs.random_key:
+            log.warning(
+                "log_id_key_unset",
+                detail="claim refs in this worker's logs are keyed per process: set "
+                "ONCOSCRUB_LOG_ID_KEY so that they match across workers and restarts",
+            )
+        began = time.perf_counter()
+        pack = await self.pool.start()
+        log.info(
+            "deciding_pool_started",
+            processes=s.decide_processes,
+            record_budget_s=s.record_budget_s,
+            rule_pack=pack.version,
+            rule_pack_sha256=pack.content_sha256,
+            seconds=round(time.perf_counter() - began, 2),
+        )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=s.bootstrap_servers,
             group_id=s.group_id,
@@ -108,6 +131,7 @@ class ClaimProcessor:
             max_partition_fetch_bytes=s.max_partition_fetch_bytes,
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
+            rebalance_timeout_ms=s.rebalance_timeout_ms,
         )
         await self._consumer.start()
         self._reader = committed_reader.reader(s.bootstrap_servers)
@@ -146,17 +170,20 @@ class ClaimProcessor:
         self._stopping.set()
 
     async def close(self) -> None:
-        """Leave the group and close every producer; the in-flight batch has finished."""
+        """Leave the group and close every producer and the deciding pool."""
         self._stopping.set()
+        # Not under the lock: stopping the consumer waits for its coordinator, which may be
+        # inside a rebalance callback that is itself waiting for the lock.
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop()
         async with self._lock:
-            if self._consumer is not None:
-                await self._consumer.stop()
-                self._consumer = None
             if self._reader is not None:
                 await self._reader.stop()
                 self._reader = None
             await self._close_producers(list(self._producers))
             self._running = False
+        await self.pool.close()
         log.info("processor_stopped", **self.stats.log_fields())
 
     @property
@@ -239,22 +266,45 @@ class ClaimProcessor:
 
     # -- the hot path ---------------------------------------------------------------------
 
+    def _transaction_size(self, records: Sequence[ConsumerRecord[Any, Any]]) -> int:
+        """How many of the records one transaction takes: by count and by input bytes
+        (what deciding costs), at least one."""
+        s = self.settings
+        total = 0
+        for i, r in enumerate(records[: s.batch_max_records]):
+            total += len(r.value or b"") + len(r.key or b"")
+            if i > 0 and total > s.batch_max_bytes:
+                return i
+        return min(len(records), s.batch_max_records)
+
     async def _process(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
-        """Decide a partition's fetched records, ``batch_max_records`` per transaction."""
-        size = self.settings.batch_max_records
-        for start in range(0, len(records), size):
-            if not await self._process_transaction(tp, records[start : start + size]):
+        """Decide a partition's fetched records, one work-sized transaction after another,
+        for at most ``batch_deadline_s``; what is left is fetched again, so that a waiting
+        rebalance gets the lock."""
+        began = time.monotonic()
+        while records:
+            size = self._transaction_size(records)
+            deadline = time.monotonic() + self.settings.batch_deadline_s
+            done = await self._process_transaction(tp, records[:size], deadline)
+            if not done:
                 return  # the failed batch was rewound; what follows it is read again
+            records = records[done:]
+            if records and time.monotonic() - began >= self.settings.batch_deadline_s:
+                consumer = self._require_consumer()
+                if tp in consumer.assignment():
+                    consumer.seek(tp, records[0].offset)
+                return
 
     async def _process_transaction(
-        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
-    ) -> bool:
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float
+    ) -> int:
+        """Decide a prefix of the records in one transaction: how many were committed."""
         p = tp.partition
         producer = self._producers.get(tp)
         try:
             if producer is None:
                 if tp not in self._require_consumer().assignment():
-                    return False  # revoked since the fetch: the new owner reads these again
+                    return 0  # revoked since the fetch: the new owner reads these again
                 # Owned, but its producer was dropped after an error: a new one (which
                 # resolves whatever the old one left open) before the state is read.
                 producer = self._producers[tp] = await open_producer(self.settings, tp)
@@ -262,15 +312,20 @@ class ClaimProcessor:
                 await self._restore(p)  # dropped after fencing, or its restore failed
         except KafkaError as exc:
             await self._on_transient_error(tp, records, exc)
-            return False
+            return 0
         began = time.perf_counter()
         decided_at = datetime.now(UTC)
+        judged = await self.pool.judge_prefix([(r.value, r.key) for r in records], deadline)
+        records = records[: len(judged)]
         head = self._chain_heads.head(p)
         decisions = []
-        for r in records:
+        for r, judgement in zip(records, judged, strict=True):
             source = SourceRef(topic=tp.topic, partition=p, offset=r.offset)
             published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
-            decision = decide(r.value, r.key, source, self._ctx, decided_at, head, published)
+            decision = link(
+                judgement, r.value, source, self.topology, self.settings.worker_id,
+                decided_at, head, published,
+            )  # fmt: skip
             head = decision.chain_after
             decisions.append(decision)
         self._chain_heads.advance(p, head)
@@ -286,10 +341,10 @@ class ClaimProcessor:
             )
         except ProducerFenced:
             await self._on_fenced(tp)
-            return False
+            return 0
         except KafkaError as exc:
             await self._on_transient_error(tp, records, exc)
-            return False
+            return 0
         committed = time.perf_counter()
         for store in self.stores:
             store.committed(p)  # only now: an aborted batch leaves the state where it was
@@ -298,9 +353,9 @@ class ClaimProcessor:
         self.stats.committed(len(records), outcomes, committed)
         decision_log.batch_committed(
             tp, records, decisions, outcomes, decided - began, committed - decided,
-            each_decision=self.settings.log_decisions,
+            refs=self._refs if self.settings.log_decisions else None,
         )  # fmt: skip
-        return True
+        return len(records)
 
     async def _on_fenced(self, tp: TopicPartition) -> None:
         # A newer producer owns this partition's transactional id: this worker is a

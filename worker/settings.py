@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from worker.topology import Topics
+from worker import limits
+from worker.topology import DEFAULT_MAX_DECISION_BYTES, KEEP_FOREVER_MS, Topics
 
 
 def _default_worker_id() -> str:
@@ -34,12 +36,30 @@ class Settings(BaseSettings):
     # a stable id is what lets a new owner fence the previous one after a rebalance.
     transactional_id_prefix: str | None = None
     topics: Topics = Topics()
-    worker_id: str = Field(default_factory=_default_worker_id)
+    worker_id: str = Field(
+        default_factory=_default_worker_id, min_length=1, max_length=limits.MAX_WORKER_ID
+    )
 
     max_claim_bytes: int = Field(default=1_000_000, ge=1024)
+    # The largest decision or audit event; larger decisions go to review with only the
+    # original bytes (worker.limits). The decision and audit topics must take it.
+    max_decision_bytes: int = Field(default=DEFAULT_MAX_DECISION_BYTES, ge=4096)
+    # Retention of the audit, checkpoint and review-action topics when they are created
+    # (-1: forever). A worker refuses to start on evidence topics configured otherwise.
+    evidence_retention_ms: int = Field(default=KEEP_FOREVER_MS, ge=-1)
     # A rule pack directory (``oncoscrub pack init``): the shipped pack when unset.
     rule_pack_dir: Path | None = None
     batch_max_records: int = Field(default=500, ge=1, le=10_000)  # per partition and transaction
+    # Batches are sized by work too: input bytes per transaction (a claim's bytes track its
+    # MAR entries and lines, which is what deciding it costs).
+    batch_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Deciding runs in a pool of processes, off the event loop that heartbeats.
+    decide_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    # A record still being decided after this goes to review (over_time_budget).
+    record_budget_s: float = Field(default=5.0, gt=0, le=300)
+    # A transaction stops taking records once deciding has run this long; the rest go
+    # into the next one. With the budget, it bounds how long a rebalance can wait.
+    batch_deadline_s: float = Field(default=5.0, gt=0, le=300)
     poll_timeout_ms: int = Field(default=200, ge=1)
     fetch_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_partition_fetch_bytes: int = Field(default=17 * 1024 * 1024, ge=1024)
@@ -49,6 +69,9 @@ class Settings(BaseSettings):
     # batch is aborted and retried.
     request_timeout_ms: int = Field(default=40_000, ge=1000)
     session_timeout_ms: int = Field(default=10_000, ge=1000)
+    # How long the group waits for this worker to rejoin in a rebalance: the in-flight
+    # batch finishes first (at most batch_deadline_s + record_budget_s + its commit).
+    rebalance_timeout_ms: int = Field(default=30_000, ge=1000)
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     linger_ms: int = Field(default=5, ge=0)
     # A decision and its audit event weigh ~10 KiB for a typical claim: aiokafka's
@@ -61,6 +84,23 @@ class Settings(BaseSettings):
     health_port: int = Field(default=8080, ge=0, le=65535)
     log_level: str = "INFO"
     log_decisions: bool = True
+    # Claim ids are logged as a keyed digest (worker.logs.claim_ref), never as given: a
+    # platform's id may be, or embed, a record number. Unset: a random key per process,
+    # so digests do not match across workers and restarts: set it in production.
+    log_id_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _sizes_close(self) -> Self:
+        least = limits.smallest_decision_cap(self.max_claim_bytes)
+        if self.max_decision_bytes < least:
+            raise ValueError(
+                f"max_decision_bytes must be at least {least} to hold a review request "
+                f"carrying a claim of max_claim_bytes ({self.max_claim_bytes})"
+            )
+        needed = limits.decision_topic_bytes(self.max_decision_bytes)
+        if self.max_request_bytes < needed:
+            raise ValueError(f"max_request_bytes must be at least {needed}")
+        return self
 
     @property
     def txn_prefix(self) -> str:

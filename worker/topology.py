@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from schemas.audit import AuditCheckpoint, AuditEvent, Outcome
 from schemas.claim import SubmittedClaim
 from schemas.decision import ReviewRequest, ScrubbedClaim
+from worker import limits
 from worker.audit.chain import ChainHead
 
 # Every topic a decision or its evidence goes to accepts messages well above the
@@ -28,8 +29,16 @@ from worker.audit.chain import ChainHead
 # (+33%), and its audit event carries it too. Set per topic, so that routing never
 # depends on the broker-wide default (1 MB), which would abort such a transaction
 # again and again and stall the partition. The submitted topic takes more than the
-# limit so that an oversized claim reaches the worker and is dead-lettered whole.
+# limit so that an oversized claim reaches the worker and is dead-lettered whole; the
+# dead-letter topic takes that whole record plus the worker's headers
+# (``worker.limits``: the arithmetic, checked against the brokers at start-up).
 LARGE_MESSAGE_BYTES = 16 * 1024 * 1024
+DEAD_LETTER_MESSAGE_BYTES = limits.dead_letter_topic_bytes(LARGE_MESSAGE_BYTES)
+# The largest decision (scrubbed claim, review request) or audit event: what fits a
+# topic of LARGE_MESSAGE_BYTES with its key and framing.
+DEFAULT_MAX_DECISION_BYTES = LARGE_MESSAGE_BYTES - limits.RECORD_OVERHEAD
+# Compliance logs are kept as long as the broker stands unless configured otherwise.
+KEEP_FOREVER_MS = -1
 
 Headers = tuple[tuple[str, bytes], ...]
 
@@ -44,6 +53,10 @@ class Topics(BaseModel):
     audit: str = "claims.audit"
     audit_checkpoints: str = "claims.audit-checkpoints"
     chain_heads_changelog: str = "oncoscrub.audit-chain-heads.changelog"
+    # Written by the review app (``review/``), declared here so that topic creation and
+    # the AsyncAPI document know them: hash-chained and kept like the audit log.
+    review_actions: str = "claims.review-actions"
+    review_actions_checkpoints: str = "claims.review-actions-checkpoints"
 
     @classmethod
     def prefixed(cls, prefix: str) -> Topics:
@@ -98,6 +111,7 @@ class TopicSpec:
     description: str
     config: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     headers: tuple[Header, ...] = ()  # exactly those the worker writes
+    writer: str = "the worker"  # who sends it (RECEIVE: who the worker receives it from)
 
     def record(
         self, key: bytes | None, value: bytes, input_partition: int, headers: Headers = ()
@@ -132,6 +146,8 @@ class Topology:
     audit: TopicSpec
     audit_checkpoints: TopicSpec
     chain_heads: StoreSpec
+    review_actions: TopicSpec
+    review_actions_checkpoints: TopicSpec
 
     @property
     def stores(self) -> tuple[StoreSpec, ...]:
@@ -153,12 +169,36 @@ class Topology:
             Outcome.DEAD_LETTER: self.dead_letter,
         }[outcome]
 
+    @property
+    def kept_as_evidence(self) -> tuple[TopicSpec, ...]:
+        """The hash-chained logs and their checkpoints: retained as configured (forever by
+        default), never compacted."""
+        return (
+            self.audit, self.audit_checkpoints, self.review_actions,
+            self.review_actions_checkpoints,
+        )  # fmt: skip
+
     def topic_configs(self) -> dict[str, dict[str, str]]:
         """What topic creation needs: each topic's name and configuration."""
         return {t.name: dict(t.config) for t in self.topics}
 
 
 _LARGE: Mapping[str, str] = MappingProxyType({"max.message.bytes": str(LARGE_MESSAGE_BYTES)})
+_DEAD_LETTER: Mapping[str, str] = MappingProxyType(
+    {"max.message.bytes": str(DEAD_LETTER_MESSAGE_BYTES)}
+)
+
+
+def evidence_config(retention_ms: int, message_bytes: int | None = None) -> Mapping[str, str]:
+    """An evidence log's configuration: deleted only by age (never by size), never compacted:
+    a chain verifies only from a head that is either kept or archived on record."""
+    config = {"cleanup.policy": "delete", "retention.ms": str(retention_ms)}
+    config["retention.bytes"] = "-1"
+    if message_bytes is not None:
+        config["max.message.bytes"] = str(message_bytes)
+    return MappingProxyType(config)
+
+
 # Compacted: the latest value per key is the store. A restore also reads the tail not
 # yet compacted, and the active segment never is, so segments roll hourly to keep that
 # tail, and with it the time a partition waits for its restore, short.
@@ -168,8 +208,11 @@ _COMPACTED: Mapping[str, str] = MappingProxyType(
 _INTERNAL = "Changelog of a worker state store: internal, read back only by the worker. "
 
 
-def declare(names: Topics | None = None) -> Topology:
+def declare(names: Topics | None = None, evidence_retention_ms: int = KEEP_FOREVER_MS) -> Topology:
+    """The topology under these names; ``evidence_retention_ms`` is the retention of the
+    audit, checkpoint and review-action topics (-1: forever)."""
     n = names or Topics()
+    kept = evidence_retention_ms
     return Topology(
         submitted=TopicSpec(
             name=n.submitted,
@@ -205,9 +248,11 @@ def declare(names: Topics | None = None) -> Topology:
             key="the input record's key",
             partitioning=Partitioning.BY_KEY,
             description="Unreadable input, byte for byte.",
-            config=_LARGE,
+            config=_DEAD_LETTER,
             headers=(
-                Header("x-reason", "reason code: not_json, not_an_object or oversized"),
+                Header(
+                    "x-reason", "reason code: not_json, nested_too_deep, not_an_object or oversized"
+                ),
                 Header("x-reason-detail", "the reason in words"),
                 Header("x-source", "the input record, topic:partition:offset"),
                 Header("x-engine-version", "the version of the engine that decided"),
@@ -220,8 +265,9 @@ def declare(names: Topics | None = None) -> Topology:
             key="claim id, else the input record's key",
             partitioning=Partitioning.INPUT,
             description="One event per decision, in the decision's transaction; "
-            "each partition is one hash chain.",
-            config=_LARGE,
+            "each partition is one hash chain. Kept as configured (forever by default), "
+            "never compacted.",
+            config=evidence_config(kept, LARGE_MESSAGE_BYTES),
         ),
         audit_checkpoints=TopicSpec(
             name=n.audit_checkpoints,
@@ -230,7 +276,9 @@ def declare(names: Topics | None = None) -> Topology:
             key="the partition number",
             partitioning=Partitioning.INPUT,
             description="One per transaction, pinning the length and head hash of the "
-            "partition's audit chain. Never compacted.",
+            "partition's audit chain, and one per archival of a chain's head. Kept as "
+            "configured (forever by default), never compacted.",
+            config=evidence_config(kept),
         ),
         chain_heads=StoreSpec(
             name="audit-chain-heads",
@@ -244,5 +292,29 @@ def declare(names: Topics | None = None) -> Topology:
                 "the next seq and the hash the next event links to.",
                 config=_COMPACTED,
             ),
+        ),
+        review_actions=TopicSpec(
+            name=n.review_actions,
+            direction=Direction.SEND,
+            # The review app's ReviewAction (review/events.py); the worker never reads it.
+            schema=bytes,
+            key="claim id",
+            partitioning=Partitioning.BY_KEY,
+            description="One event per action a person takes on a claim under review; "
+            "each partition is one hash chain, like the audit log. Kept as configured "
+            "(forever by default), never compacted.",
+            config=evidence_config(kept),
+            writer="the review app",
+        ),
+        review_actions_checkpoints=TopicSpec(
+            name=n.review_actions_checkpoints,
+            direction=Direction.SEND,
+            schema=AuditCheckpoint,
+            key="the partition number",
+            partitioning=Partitioning.BY_KEY,
+            description="One per review-action transaction, pinning the head of that "
+            "partition's chain. Kept as configured (forever by default), never compacted.",
+            config=evidence_config(kept),
+            writer="the review app",
         ),
     )

@@ -10,10 +10,14 @@ from datetime import datetime
 
 from rules.pack import RulePack, current_pack
 from schemas.audit import AuditEvent
-from schemas.decision import ReviewRequest, ScrubbedClaim
+from schemas.decision import ReasonCode, ReviewRequest, ScrubbedClaim
+from worker import limits
 from worker.audit.chain import AuditRecord, sha256_hex
-from worker.decide import Decision, DecisionContext, decide
-from worker.topology import Topology, declare
+from worker.decide import Decision, DecisionContext, decide, guarded, link
+from worker.topology import DEFAULT_MAX_DECISION_BYTES, Topology, declare
+
+# Reasons whose decision the worker's guards gave, which replay rebuilds from the reason.
+_GUARDS = frozenset({ReasonCode.OVER_TIME_BUDGET, ReasonCode.DECIDER_LOST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +90,22 @@ def replay(
     def redecide(event: AuditEvent, raw: bytes, pack: RulePack) -> Decision:
         # Events with their input were within the size limit when decided: no limit here.
         ctx = DecisionContext(
-            topology=topology, worker_id=event.worker_id, max_claim_bytes=len(raw) + 1, pack=pack
+            topology=topology,
+            worker_id=event.worker_id,
+            max_claim_bytes=len(raw) + 1,
+            pack=pack,
+            max_decision_bytes=max(
+                DEFAULT_MAX_DECISION_BYTES, limits.smallest_decision_cap(len(raw) + 1)
+            ),
         )
+        if len(event.reasons) == 1 and event.reasons[0] in _GUARDS:
+            # Decided by the worker's guard (time budget, a lost process), not by the rules:
+            # the guard's decision is a function of the input and the reason alone.
+            judgement = guarded(raw, None, ctx.judging, pack.ref, event.reasons[0])
+            return link(
+                judgement, raw, event.source, topology, event.worker_id, event.decided_at,
+                event_time=event.event_time,
+            )  # fmt: skip
         return decide(raw, None, event.source, ctx, event.decided_at, event_time=event.event_time)
 
     for record in records:

@@ -1,0 +1,228 @@
+"""Deciding off the event loop: a pool of processes judges records, each within a budget.
+
+The event loop heartbeats to the consumer group, answers rebalances and commits
+transactions; a claim of 500 MAR entries takes a few hundred milliseconds to decide,
+and a batch of them seconds. So ``judge`` (``worker.decide``) runs in a pool of
+processes (pebble), not on the loop and not in threads: a process pool uses every core
+(the rules are pure Python, so threads share one), and a record over its time budget
+can be stopped, which a thread cannot: pebble ends that process and starts another.
+``bench/decide_pool.py`` measures both.
+
+Each process loads the rule pack once, when it starts (the initializer), and the pool
+waits for every process to report its pack before the worker joins the group, so no
+batch ever pays for loading it.
+
+Handing a task to a process costs about half a millisecond, as much as deciding a
+typical claim, so consecutive small records travel together (``CHUNK_BYTES``); a large
+record travels alone. A chunk runs within the per-record budget; a chunk that does not
+is judged again record by record, each within the budget, so only a record that alone
+exceeds it gets the guarded decision (review, original bytes, ``over_time_budget``),
+as does a record whose process died (``decider_lost``). Anything else is contained by
+``judge`` itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pebble
+
+from rules.pack import RulePack, current_pack, load_pack_dir
+from schemas.decision import ReasonCode, RulePackRef
+from worker.decide import Judgement, Judging, guarded, judge
+
+# Input bytes per task: a chunk of typical claims (3 KiB) decides in about 10 ms; the
+# slowest claims measured (3.4 µs a byte) in about 0.2 s, far inside any budget.
+CHUNK_BYTES = 64 * 1024
+CHUNK_RECORDS = 32
+
+Item = tuple[bytes | None, bytes | None]  # a record's value and key
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSpec:
+    """What a pool process needs to judge exactly as the worker would (it pickles)."""
+
+    max_claim_bytes: int
+    max_decision_bytes: int
+    pack_dir: Path | None = None  # None: the shipped pack
+
+    def judging(self, pack: RulePack | None = None) -> Judging:
+        return Judging(self.max_claim_bytes, self.max_decision_bytes, pack)
+
+
+# -- inside a pool process ----------------------------------------------------------------
+
+_judging: Judging | None = None
+
+
+def _start_process(spec: PoolSpec) -> None:
+    global _judging
+    pack = load_pack_dir(spec.pack_dir) if spec.pack_dir else current_pack()
+    _judging = spec.judging(pack)
+
+
+def _process_judging() -> Judging:
+    if _judging is None or _judging.pack is None:
+        raise RuntimeError("the pool process was not initialised")
+    return _judging
+
+
+def _pack_ref() -> RulePackRef:
+    pack = _process_judging().pack
+    assert pack is not None
+    return pack.ref
+
+
+def _judge_chunk(items: Sequence[Item]) -> list[Judgement]:
+    judging = _process_judging()
+    return [judge(raw, key, judging) for raw, key in items]
+
+
+# -- in the worker --------------------------------------------------------------------------
+
+
+async def finished(future: Future[Any], timeout: float | None = None) -> bool:
+    """Wait for a pool future without tying its outcome to an asyncio future (whose
+    exception, once nobody awaits it, would be reported as never retrieved)."""
+    if future.done():
+        return True
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    future.add_done_callback(lambda _: loop.call_soon_threadsafe(done.set))
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+    except TimeoutError:
+        return False
+    return True
+
+
+def chunks(items: Sequence[Item]) -> list[range]:
+    """Consecutive items grouped by size: each range is one task."""
+    out: list[range] = []
+    start, size = 0, 0
+    for i, (raw, key) in enumerate(items):
+        weight = len(raw or b"") + len(key or b"")
+        if i > start and (size + weight > CHUNK_BYTES or i - start >= CHUNK_RECORDS):
+            out.append(range(start, i))
+            start, size = i, 0
+        size += weight
+    if start < len(items):
+        out.append(range(start, len(items)))
+    return out
+
+
+class DecidingPool:
+    def __init__(self, spec: PoolSpec, processes: int, budget_s: float) -> None:
+        self.spec = spec
+        self.processes = processes
+        self.budget_s = budget_s
+        self._parent = spec.judging()  # for the guarded decisions: no pack needed
+        self._pool: pebble.ProcessPool | None = None
+        self._pack_ref: RulePackRef | None = None
+        self.over_budget = 0
+        self.lost = 0
+
+    @property
+    def pack_ref(self) -> RulePackRef:
+        if self._pack_ref is None:
+            raise RuntimeError("the deciding pool is not started")
+        return self._pack_ref
+
+    async def start(self) -> RulePackRef:
+        """Start every process, each loading the pack, and wait until all have it."""
+        # forkserver: processes start from a clean server, not by forking this one, whose
+        # threads (pebble's own) may hold locks at the moment of a fork.
+        self._pool = pebble.ProcessPool(
+            max_workers=self.processes,
+            initializer=_start_process,
+            initargs=(self.spec,),
+            context=multiprocessing.get_context("forkserver"),
+        )
+        refs = await asyncio.gather(
+            *(asyncio.wrap_future(self._pool.schedule(_pack_ref)) for _ in range(self.processes))
+        )
+        if len(set(refs)) != 1:
+            raise RuntimeError("the pool's processes loaded different rule packs")
+        self._pack_ref = refs[0]
+        return refs[0]
+
+    def _schedule(self, items: Sequence[Item]) -> pebble.ProcessFuture[list[Judgement]]:
+        if self._pool is None:
+            raise RuntimeError("the deciding pool is not started")
+        # The budget runs from when a process takes the task, not while it is queued.
+        return self._pool.schedule(_judge_chunk, args=(list(items),), timeout=self.budget_s)
+
+    async def judge_prefix(self, items: Sequence[Item], deadline: float) -> list[Judgement]:
+        """Judge the items in order: all of them, or the longest prefix judged when the
+        ``deadline`` (``time.monotonic()``) passed, and always at least the first.
+
+        At most two tasks per process are in flight: a task handed to pebble is sent to
+        the processes at once and cannot be withdrawn (cancelling a task a process has
+        taken ends the process), so what lies past a deadline is simply never sent.
+        """
+        groups = chunks(items)
+        window = 2 * self.processes
+        futures: list[Future[list[Judgement]]] = []
+        judged: list[Judgement] = []
+        for k, group in enumerate(groups):
+            while len(futures) < min(len(groups), k + window) and (
+                not judged or time.monotonic() < deadline
+            ):
+                futures.append(self._schedule([items[i] for i in groups[len(futures)]]))
+            if k >= len(futures):
+                break  # past the deadline: never sent
+            future = futures[k]
+            if judged and not await finished(future, max(0.0, deadline - time.monotonic())):
+                break  # it runs out in its process; its result is not used
+            await finished(future)
+            try:
+                judged += future.result()
+            except (TimeoutError, pebble.ProcessExpired):
+                # A record of the chunk is slow or ends its process: each alone, in budget.
+                for i in group:
+                    if judged and time.monotonic() > deadline:
+                        return judged
+                    judged.append(await self.judge(*items[i]))
+            except Exception as exc:  # a result that did not pickle, say: contained
+                judged += [self._guarded(*items[i], ReasonCode.ENGINE_ERROR,
+                                         f"deciding failed: {type(exc).__name__}")
+                           for i in group]  # fmt: skip
+        return judged
+
+    async def judge(self, raw: bytes | None, key: bytes | None) -> Judgement:
+        """One record, alone, within the budget; over it or lost, the guarded decision.
+        Never raises (but for the caller's cancellation)."""
+        future = self._schedule([(raw, key)])
+        await finished(future)
+        try:
+            [judgement] = future.result()
+        except TimeoutError:
+            self.over_budget += 1
+            return self._guarded(raw, key, ReasonCode.OVER_TIME_BUDGET)
+        except pebble.ProcessExpired:
+            self.lost += 1
+            return self._guarded(raw, key, ReasonCode.DECIDER_LOST)
+        except Exception as exc:
+            return self._guarded(
+                raw, key, ReasonCode.ENGINE_ERROR, f"deciding failed: {type(exc).__name__}"
+            )
+        return judgement
+
+    def _guarded(
+        self, raw: bytes | None, key: bytes | None, code: ReasonCode, message: str | None = None
+    ) -> Judgement:
+        return guarded(raw or b"", key, self._parent, self.pack_ref, code, message)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()  # type: ignore[no-untyped-call]
+            await asyncio.to_thread(pool.join)
