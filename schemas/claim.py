@@ -62,6 +62,9 @@ class Technique(StrEnum):
     PUMP_REFILL = "PUMP_REFILL"
     PUMP_DISCONNECT = "PUMP_DISCONNECT"
     FLUSH = "FLUSH"
+    # An on-body injector applied for a timed subcutaneous injection (CPT 96377), e.g. a
+    # pegfilgrastim kit that injects the next day: the MAR's drug fields give the drug.
+    ON_BODY_INJECTOR = "ON_BODY_INJECTOR"
 
 
 class Purpose(StrEnum):
