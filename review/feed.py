@@ -24,6 +24,7 @@ from review.database import writer
 from review.readmodel import Applied, FeedRecord, TopicNames, apply, reset
 from worker.committed_reader import reader, start_reader
 from worker.logs import get_logger
+from worker.topic_admin import partitions_of
 
 log = get_logger("review.feed")
 
@@ -72,9 +73,7 @@ class Feed:
             log.info("feed_waiting_for_topics", missing=missing)
             await asyncio.sleep(1.0)
         self._tps = [
-            TopicPartition(name, p)
-            for name in self.names.all
-            for p in sorted(consumer.partitions_for_topic(name) or ())
+            tp for name in self.names.all for tp in await partitions_of(self.bootstrap, name)
         ]
         consumer.assign(self._tps)
         await self._position()
