@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from worker.ingest.fhir import FhirOptions
 from worker.ingest.x12 import X12Options
 
 KEY = b"test-only patient reference key, 32+ bytes long"
-ALIASES = {"68069": "HEALTHNET-CA"}
+ALIASES = {"68069": "HEALTHNET-CA", "01112": "MEDICARE"}
 SAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "samples"
 
 
@@ -23,3 +24,8 @@ def sample(name: str) -> dict[str, Any]:
 @pytest.fixture
 def options() -> X12Options:
     return X12Options(patient_key=KEY, payer_aliases=ALIASES)
+
+
+@pytest.fixture
+def fhir_options() -> FhirOptions:
+    return FhirOptions(patient_key=KEY, payer_aliases=ALIASES)

@@ -35,7 +35,7 @@ from x12sdk.v5010.x12_837_005010X223A3.transaction_set import HealthCareClaimIns
 
 from schemas.claim import ClaimType, Setting, SubmittedClaim
 from worker.ingest.patient_ref import MIN_KEY_BYTES, Dependent, normalise, patient_reference
-from worker.ingest.reasons import LocatedReason, safe_message, validation_reasons
+from worker.ingest.reasons import LocatedReason, own_message, safe_message, validation_reasons
 from worker.ingest.x12_envelope import X12EnvelopeError, read_interchange
 from worker.ingest.x12_split import ClaimSource, split
 
@@ -524,6 +524,6 @@ def read_claim(source: ClaimSource, options: X12Options) -> X12Claim:
     try:
         claim = SubmittedClaim.model_validate(doc)
     except ValidationError as exc:
-        found = validation_reasons(exc, lambda loc: _claim_location(mapper, loc, doc))
+        found = validation_reasons(exc, lambda loc: _claim_location(mapper, loc, doc), own_message)
         return X12Claim(source, None, found, claim_id, frequency)
     return X12Claim(source, claim, (), claim_id, frequency)
