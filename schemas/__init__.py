@@ -4,7 +4,14 @@ Every message on every topic is one of the models exported here. JSON Schema
 files generated from them live in ``schemas/json`` (``python -m schemas.export``).
 """
 
-from schemas.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, Outcome, SourceRef
+from schemas.audit import (
+    GENESIS_HASH,
+    AuditArchival,
+    AuditCheckpoint,
+    AuditEvent,
+    Outcome,
+    SourceRef,
+)
 from schemas.base import SCHEMA_VERSION, WireModel
 from schemas.claim import (
     Administration,
@@ -40,6 +47,7 @@ __all__ = [
     "GENESIS_HASH",
     "SCHEMA_VERSION",
     "Administration",
+    "AuditArchival",
     "AuditCheckpoint",
     "AuditEvent",
     "Citation",

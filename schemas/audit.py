@@ -72,3 +72,26 @@ class AuditCheckpoint(WireModel):
     head_sha256: Sha256  # SHA-256 of the event with seq == events - 1
     worker_id: str
     at: AwareDatetime
+
+
+class AuditArchival(WireModel):
+    """Topic ``claims.audit-checkpoints``: the head of one audit partition's chain was
+    archived. The events before ``first_kept_seq`` (at audit offsets before
+    ``first_kept_offset``) were exported (``archive_sha256`` is the digest of the
+    exported file) and then deleted from the audit topic. Written before the deletion,
+    so the head of a chain is never gone without a record of it: a verifier starts the
+    chain at ``first_kept_seq``, linked to ``last_archived_sha256``, the hash of the last
+    archived event, and checks the archive on its own against this same record."""
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    kind: Literal["archival"] = "archival"
+    partition: Annotated[int, Field(ge=0)]
+    first_kept_seq: Annotated[int, Field(ge=1)]
+    first_kept_offset: Annotated[int, Field(ge=0)]
+    last_archived_sha256: Sha256
+    archived_events: Annotated[int, Field(ge=1)]  # in this archive (earlier ones: earlier records)
+    archive_sha256: Sha256
+    archive_name: Annotated[str, Field(min_length=1, max_length=200)]
+    archived_by: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    at: AwareDatetime

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.audit import AuditCheckpoint, AuditEvent
+from schemas.audit import AuditArchival, AuditCheckpoint, AuditEvent
 from schemas.base import SCHEMA_VERSION
 from schemas.claim import SubmittedClaim
 from schemas.decision import ReviewRequest, ScrubbedClaim
@@ -25,6 +25,7 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "review-request": ReviewRequest,
     "audit-event": AuditEvent,
     "audit-checkpoint": AuditCheckpoint,
+    "audit-archival": AuditArchival,
 }
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+import jiter
+
 from rules.pack import RulePack
 from schemas.audit import AuditEvent, Outcome, SourceRef
 from worker.audit.chain import GENESIS
@@ -28,7 +30,9 @@ def split_inputs(data: bytes) -> Iterator[bytes]:
     if not text:
         return
     try:
-        whole = json.loads(text)
+        # jiter: nesting is bounded (200 levels) without Python recursion, so a hostile
+        # file falls through to JSON Lines, where each line is decided with a reason.
+        whole = jiter.from_json(text)
     except ValueError:
         whole = None
     if isinstance(whole, list):

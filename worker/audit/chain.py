@@ -4,6 +4,10 @@ Each audit partition is one chain. Event ``seq`` n carries ``prev_hash`` =
 SHA-256 of the exact bytes of event n-1 (the genesis hash for n = 0). A
 verifier needs only the bytes: it recomputes each hash and follows the links,
 reading ``seq`` and ``prev_hash`` from the event's fixed prefix.
+
+A chain whose head was archived (``oncoscrub audit archive``) starts later: at the
+``first_kept_seq`` of an ``AuditArchival`` record, linked to the hash that record
+keeps. A chain that starts anywhere but at 0 or at a recorded archival is broken.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from schemas.audit import GENESIS_HASH, AuditCheckpoint
+from schemas.audit import GENESIS_HASH, AuditArchival, AuditCheckpoint
 
 # Events are serialised by pydantic in field order, so the link fields open every event.
 _LINK = re.compile(rb'^\{"schema_version":"1","seq":(\d+),"prev_hash":"([0-9a-f]{64})"')
@@ -58,6 +62,8 @@ class AuditRecord:
     partition: int
     offset: int  # Kafka offset, or line number in an exported file
     value: bytes | memoryview  # a file's lines are zero-copy views of the file
+    damage: str | None = None  # what is wrong with the record as read (a cut line, say)
+    where: str | None = None  # file:line of an exported record
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,7 @@ class Break:
     offset: int
     seq: int | None
     problem: str
+    where: str | None = None
 
 
 @dataclass
@@ -74,6 +81,7 @@ class VerifyReport:
     heads: dict[int, ChainHead] = field(default_factory=dict)
     breaks: list[Break] = field(default_factory=list)
     checkpoints_checked: int = 0
+    archived: dict[int, int] = field(default_factory=dict)  # partition -> first kept seq
 
     @property
     def ok(self) -> bool:
@@ -81,17 +89,24 @@ class VerifyReport:
 
 
 def verify(
-    records: Iterable[AuditRecord], checkpoints: Iterable[AuditCheckpoint] = ()
+    records: Iterable[AuditRecord], checkpoints: Iterable[AuditCheckpoint | AuditArchival] = ()
 ) -> VerifyReport:
     """Check every chain; report the first break of each partition.
 
     Records of one partition must come in log order (offsets ascending). With
     checkpoints, an event whose hash differs from the one pinned for its seq, and a
-    log that ends before a pinned seq (a truncated tail), are breaks too.
+    log that ends before a pinned seq (a truncated tail), are breaks too. An archival
+    record pins the last archived event like a checkpoint, and lets the partition's
+    chain start after it.
     """
     pinned: dict[int, dict[int, str]] = {}
+    starts: dict[int, dict[int, str]] = {}  # partition -> first kept seq -> hash it links to
     for cp in checkpoints:
-        pinned.setdefault(cp.partition, {})[cp.events - 1] = cp.head_sha256
+        if isinstance(cp, AuditArchival):
+            pinned.setdefault(cp.partition, {})[cp.first_kept_seq - 1] = cp.last_archived_sha256
+            starts.setdefault(cp.partition, {})[cp.first_kept_seq] = cp.last_archived_sha256
+        else:
+            pinned.setdefault(cp.partition, {})[cp.events - 1] = cp.head_sha256
     report = VerifyReport()
     broken: set[int] = set()
     last_offset: dict[int, int] = {}
@@ -100,9 +115,13 @@ def verify(
         report.events += 1
         if p in broken:
             continue
-        head = report.heads.get(p, GENESIS)
+        if p not in report.heads:
+            report.heads[p] = _start(p, record.value, starts.get(p, {}), report)
+        head = report.heads[p]
         last_offset[p] = record.offset
         problem, seq = _check(head, record.value)
+        if record.damage is not None:
+            problem = record.damage
         if problem is None and seq is not None:
             digest = sha256_hex(record.value)
             expected = pinned.get(p, {}).get(seq)
@@ -112,7 +131,7 @@ def verify(
                     problem = f"event seq {seq} differs from the checkpoint pinned for it"
             report.heads[p] = ChainHead(seq + 1, digest)
         if problem is not None:
-            report.breaks.append(Break(p, record.offset, seq, problem))
+            report.breaks.append(Break(p, record.offset, seq, problem, record.where))
             broken.add(p)
     for p, seqs in sorted(pinned.items()):
         if p in broken:
@@ -132,12 +151,28 @@ def verify(
     return report
 
 
+def _start(
+    partition: int, first: bytes | memoryview, starts: dict[int, str], report: VerifyReport
+) -> ChainHead:
+    """Where a partition's chain must start: at 0, or where an archival left it."""
+    link = link_of(first)
+    if link is None or link[0] == 0 or link[0] not in starts:
+        return GENESIS  # a later first event without an archival breaks at it
+    report.archived[partition] = link[0]
+    return ChainHead(link[0], starts[link[0]])
+
+
 def _check(head: ChainHead, value: bytes | memoryview) -> tuple[str | None, int | None]:
     link = link_of(value)
     if link is None:
         return "not an audit event (no chain link at the start)", None
     seq, prev = link
     if seq != head.seq:
+        if head == GENESIS:
+            return (
+                f"the chain starts at seq {seq}, not 0, and no archival is recorded for it: "
+                "its head was deleted"
+            ), seq
         return (
             f"seq {seq} where {head.seq} was expected: an event was dropped, inserted or reordered"
         ), seq

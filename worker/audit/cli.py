@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from rules.pack import load_pack_dir
-from schemas.audit import AuditCheckpoint
-from worker.audit import log, replay
+from schemas.audit import AuditArchival, AuditCheckpoint
+from worker.audit import archive, log, replay
 from worker.audit.chain import AuditRecord, verify
 from worker.settings import Settings
 
@@ -55,7 +57,9 @@ def _records(files: list[Path] | None) -> list[AuditRecord]:
     return asyncio.run(collect())
 
 
-def _checkpoints(files: list[Path] | None, extra: list[Path] | None) -> list[AuditCheckpoint]:
+def _checkpoints(
+    files: list[Path] | None, extra: list[Path] | None
+) -> list[AuditCheckpoint | AuditArchival]:
     if extra:
         return log.checkpoints_from_files(extra)
     if files:  # an export directory carries its checkpoints; a bare file does not
@@ -101,19 +105,26 @@ def verify_cmd(
         "ok": report.ok, "events": report.events,
         "partitions": {str(p): h.seq for p, h in sorted(report.heads.items())},
         "checkpoints_checked": report.checkpoints_checked,
+        "archived": {str(p): seq for p, seq in sorted(report.archived.items())},
         "breaks": [asdict(b) for b in report.breaks],
     }  # fmt: skip
     if as_json:
         out.print_json(json.dumps(result))
     elif report.ok:
+        archived = "".join(
+            f"; partition {p} starts at seq {seq} (head archived on record)"
+            for p, seq in sorted(report.archived.items())
+        )
         out.print(
             f"[green]OK[/]: {report.events} events in {len(report.heads)} partition(s), "
-            f"chains intact, {report.checkpoints_checked} checkpoint(s) matched."
+            f"chains intact, {report.checkpoints_checked} checkpoint(s) matched{archived}."
         )
     else:
         for b in report.breaks:
+            where = f" ({b.where})" if b.where else ""
             out.print(
-                f"[red]BREAK[/] partition {b.partition} offset {b.offset} seq {b.seq}: {b.problem}"
+                f"[red]BREAK[/] partition {b.partition} offset {b.offset} seq {b.seq}{where}: "
+                f"{b.problem}"
             )
     raise typer.Exit(0 if report.ok else 1)
 
@@ -211,3 +222,51 @@ def export_cmd(
     out.print(
         f"exported {sum(counts.values())} events from {len(counts)} partition(s) to {out_dir}"
     )
+
+
+@audit.command("archive")
+def archive_cmd(
+    to: Annotated[Path, typer.Option(help="Directory to write the archived events to.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded with the archival).")],
+    before_seq: Annotated[
+        int | None, typer.Option(help="Archive each chain's events with a lower seq.")
+    ] = None,
+    decided_before: Annotated[
+        datetime | None, typer.Option(help="Archive events decided before this time.")
+    ] = None,
+    partition: Annotated[list[int] | None, typer.Option(help="Only these partitions.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who archives (default: user@host).")] = None,
+) -> None:
+    """Move the head of the audit log to files, on record: verify, export, record the
+    archival on the checkpoint topic, then delete the archived records from the topic."""
+    if (before_seq is None) == (decided_before is None):
+        err.print("give exactly one of --before-seq and --decided-before")
+        raise typer.Exit(2)
+    if decided_before is not None and decided_before.tzinfo is None:
+        decided_before = decided_before.replace(tzinfo=UTC)
+    settings = Settings()
+    who = by or f"{getpass.getuser()}@{socket.gethostname()}"
+    try:
+        done = asyncio.run(
+            archive.archive(
+                settings.bootstrap_servers,
+                settings.topics,
+                to,
+                archive.Cut(before_seq=before_seq, before=decided_before),
+                archived_by=who[:200],
+                reason=reason,
+                partitions=set(partition) if partition else None,
+            )
+        )
+    except archive.ArchiveRefusedError as refused:
+        err.print(f"[red]refused[/]: {refused}")
+        raise typer.Exit(1) from None
+    if not done:
+        out.print("nothing to archive")
+    for a in done:
+        r = a.record
+        out.print(
+            f"partition {a.partition}: {r.archived_events} event(s) to {a.file} "
+            f"(sha256 {r.archive_sha256[:12]}); the chain now starts at seq {r.first_kept_seq}, "
+            f"offset {r.first_kept_offset}"
+        )

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from schemas.audit import AuditCheckpoint, AuditEvent
+from schemas.audit import AuditArchival, AuditCheckpoint, AuditEvent
 from worker import committed_reader
 from worker.audit.chain import AuditRecord
 from worker.topic_admin import partitions_of
@@ -27,7 +27,12 @@ _PARTITION_FILE = re.compile(r"audit-p(\d+)\.jsonl$")
 
 
 def records_from_files(paths: Sequence[Path]) -> Iterator[AuditRecord]:
-    """Records from exported files (a directory means its audit-p*.jsonl files)."""
+    """Records from exported files (a directory means its audit-p*.jsonl files).
+
+    Export ends every line with a newline, so a last line without one was cut while it
+    was being written: it is read as damaged, with its file and line, as is a line whose
+    partition cannot be read (files not named ``audit-p<N>.jsonl``).
+    """
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("audit-p*.jsonl")) if path.is_dir() else [path]
@@ -35,30 +40,41 @@ def records_from_files(paths: Sequence[Path]) -> Iterator[AuditRecord]:
         named = _PARTITION_FILE.search(file.name)
         data = file.read_bytes()
         view = memoryview(data)
-        start, number = 0, 0
+        start, number, partition = 0, 0, int(named.group(1)) if named else 0
         while start < len(data):
             end = data.find(b"\n", start)
-            end = len(data) if end < 0 else end
+            cut = end < 0
+            end = len(data) if cut else end
             if end > start:
                 value = view[start:end]
-                partition = (
-                    int(named.group(1)) if named
-                    else json.loads(bytes(value))["source"]["partition"]
-                )  # fmt: skip
-                yield AuditRecord(partition, number, value)
+                damage = None
+                if cut:
+                    damage = "incomplete last line (no line end): the file was cut while written"
+                if not named:
+                    try:
+                        partition = json.loads(bytes(value))["source"]["partition"]
+                    except (ValueError, KeyError, TypeError):
+                        damage = damage or "not an audit event (no source partition)"
+                where = f"{file}:{number + 1}"
+                yield AuditRecord(partition, number, value, damage, where)
             start, number = end + 1, number + 1
 
 
-def checkpoints_from_files(paths: Sequence[Path]) -> list[AuditCheckpoint]:
+def parse_checkpoint(value: bytes) -> AuditCheckpoint | AuditArchival:
+    """A record of the checkpoint topic: a checkpoint, or an archival of a chain's head."""
+    if b'"kind":"archival"' in value:
+        return AuditArchival.model_validate_json(value)
+    return AuditCheckpoint.model_validate_json(value)
+
+
+def checkpoints_from_files(paths: Sequence[Path]) -> list[AuditCheckpoint | AuditArchival]:
     """Checkpoints from checkpoint files, or from the checkpoints.jsonl of export directories."""
-    out: list[AuditCheckpoint] = []
+    out: list[AuditCheckpoint | AuditArchival] = []
     for path in paths:
         file = path / "checkpoints.jsonl" if path.is_dir() else path
         if file.exists():
             out += [
-                AuditCheckpoint.model_validate_json(line)
-                for line in file.read_bytes().splitlines()
-                if line.strip()
+                parse_checkpoint(line) for line in file.read_bytes().splitlines() if line.strip()
             ]
     return out
 
@@ -75,18 +91,19 @@ async def records_from_topic(bootstrap: str, topic: str) -> AsyncIterator[AuditR
         await consumer.stop()
 
 
-async def checkpoints_from_topic(bootstrap: str, topic: str) -> list[AuditCheckpoint]:
-    return [
-        AuditCheckpoint.model_validate_json(bytes(r.value))
-        async for r in records_from_topic(bootstrap, topic)
-    ]
+async def checkpoints_from_topic(
+    bootstrap: str, topic: str
+) -> list[AuditCheckpoint | AuditArchival]:
+    return [parse_checkpoint(bytes(r.value)) async for r in records_from_topic(bootstrap, topic)]
 
 
 # -- export ------------------------------------------------------------------------------
 
 
 def export(
-    records: Iterable[AuditRecord], checkpoints: Iterable[AuditCheckpoint], out_dir: Path
+    records: Iterable[AuditRecord],
+    checkpoints: Iterable[AuditCheckpoint | AuditArchival],
+    out_dir: Path,
 ) -> dict[int, int]:
     """Write the log as JSON Lines, one file per partition; events per partition."""
     out_dir.mkdir(parents=True, exist_ok=True)
