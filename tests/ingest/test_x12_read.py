@@ -80,3 +80,21 @@ def test_other_delimiters_and_no_line_breaks_read_the_same(options: X12Options) 
     (a,) = parse_837(text, options)
     (b,) = parse_837(other.encode(), options)
     assert a.claim is not None and a.claim == b.claim
+
+
+def test_the_remembered_segment_layouts_are_x12sdks_own() -> None:
+    from x12sdk.models import X12Delimiters
+    from x12sdk.parsing import X12Parser
+    from x12sdk.v5010.segments import SEGMENT_LOOKUP
+
+    from worker.ingest.x12 import _Parser
+
+    for delimiters in (
+        X12Delimiters(),
+        X12Delimiters(component_separator=">", repetition_separator="`"),
+    ):
+        plain = X12Parser(None, {}, SEGMENT_LOOKUP, delimiters)  # type: ignore[arg-type]
+        cached = _Parser(None, {}, SEGMENT_LOOKUP, delimiters)  # type: ignore[arg-type]
+        for name in SEGMENT_LOOKUP:
+            assert cached._get_segment_field_names(name) == plain._get_segment_field_names(name)
+            assert cached._get_multivalue_fields(name) == plain._get_multivalue_fields(name)

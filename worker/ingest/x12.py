@@ -24,11 +24,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 from x12sdk.models import X12Delimiters, X12Segment
-from x12sdk.parsing import X12ParseException, create_parser
+from x12sdk.parsing import X12ParseException, X12Parser, create_parser
 from x12sdk.support import X12_IMPLEMENTATION_VERSIONS
 from x12sdk.v5010.x12_837_005010X222A2.transaction_set import HealthCareClaimProfessional
 from x12sdk.v5010.x12_837_005010X223A3.transaction_set import HealthCareClaimInstitutional
@@ -178,9 +178,49 @@ def _x12sdk_message(loc: tuple[int | str, ...], err: Any) -> str:
     return safe_message(err)
 
 
-def _model(source: ClaimSource) -> tuple[Any, tuple[LocatedReason, ...]]:
+@functools.cache
+def _layout(segment: type[X12Segment], component: str, repetition: str) -> tuple[Any, Any]:
+    parser = X12Parser(
+        cast(Any, HealthCareClaimProfessional),
+        {},
+        {"S": segment},
+        X12Delimiters(component_separator=component, repetition_separator=repetition),
+    )
+    # the library's own computation, done once per segment model and delimiters
+    return X12Parser._get_segment_field_names(parser, "S"), X12Parser._get_multivalue_fields(
+        parser, "S"
+    )
+
+
+class _Parser(X12Parser):
+    """x12sdk 2.2.0's parser, remembering each segment's field layout.
+
+    The library derives a segment's field names and multi-value fields from its model's
+    type annotations again for every segment it parses: a third of the parse time. The
+    layout is fixed per segment model and delimiters, so it is computed once (by the
+    library's own methods; tests/ingest/test_x12_read.py holds the two equal).
+    """
+
+    def _get_segment_field_names(self, segment_name: str) -> list[str]:
+        names: list[str] = _layout(
+            self._lookup_segment_model(segment_name),
+            self._delimiters.component_separator,
+            self._delimiters.repetition_separator,
+        )[0]
+        return names
+
+    def _get_multivalue_fields(self, segment_name: str) -> dict[str, str]:
+        fields: dict[str, str] = _layout(
+            self._lookup_segment_model(segment_name),
+            self._delimiters.component_separator,
+            self._delimiters.repetition_separator,
+        )[1]
+        return fields
+
+
+def parser_for(source: ClaimSource) -> X12Parser:
     d = source.delimiters
-    parser = create_parser(
+    base = create_parser(
         "837",
         source.version,
         X12Delimiters(
@@ -190,6 +230,13 @@ def _model(source: ClaimSource) -> tuple[Any, tuple[LocatedReason, ...]]:
             component_separator=d.component,
         ),
     )
+    return _Parser(
+        base._transaction_model, base._loop_parsers, base._segment_models, base._delimiters
+    )
+
+
+def _model(source: ClaimSource) -> tuple[Any, tuple[LocatedReason, ...]]:
+    parser = parser_for(source)
     model_cls = _MODELS[guide(source.version) or ""]
     seg = source.st
     try:
