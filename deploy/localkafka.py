@@ -127,6 +127,8 @@ class LocalKafka:
     startup_timeout: float = 120.0
     bootstrap: str = ""
     startup_seconds: float = 0.0
+    controller_port: int = 0
+    restarts: int = 0
     _proc: subprocess.Popen[bytes] | None = None
     _owns_workdir: bool = False
 
@@ -168,8 +170,10 @@ class LocalKafka:
             self.workdir = Path(tempfile.mkdtemp(prefix="oncoscrub-kafka-"))
             self._owns_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
-        port = self.port or free_port()
-        controller_port = free_port()
+        # Kept for a restart: clients hold the address, and the controller quorum's
+        # address is part of the data the node formatted.
+        port = self.port = self.port or free_port()
+        controller_port = self.controller_port = self.controller_port or free_port()
         config = self.workdir / "server.properties"
         config.write_text(self.server_properties(self.workdir, port, controller_port))
         log4j = self.workdir / "log4j2.properties"
@@ -185,12 +189,15 @@ class LocalKafka:
             "-cp",
             str(jars / "*"),
         ]
-        cmd = [*base, "kafka.tools.StorageTool", "format", "-t", _cluster_id()]
-        cmd += ["-c", str(config), "--ignore-formatted"]
-        formatted = subprocess.run(cmd, check=False, capture_output=True, text=True)
-        if formatted.returncode != 0:
-            raise RuntimeError(f"kafka-storage format failed: {formatted.stderr.strip()[-2000:]}")
-        log = (self.workdir / "broker.log").open("wb")
+        # Formatted once: a restart starts on the data as it is, with its cluster id.
+        if not (self.workdir / "logs" / "meta.properties").exists():
+            cmd = [*base, "kafka.tools.StorageTool", "format", "-t", _cluster_id()]
+            cmd += ["-c", str(config), "--ignore-formatted"]
+            formatted = subprocess.run(cmd, check=False, capture_output=True, text=True)
+            if formatted.returncode != 0:
+                tail = formatted.stderr.strip()[-2000:]
+                raise RuntimeError(f"kafka-storage format failed: {tail}")
+        log = (self.workdir / "broker.log").open("ab")
         self._proc = subprocess.Popen(
             [*base, "kafka.Kafka", str(config)],
             stdout=log,
@@ -230,15 +237,28 @@ class LocalKafka:
         assert self.workdir is not None
         return self.workdir / "broker.log"
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def _stop_process(self, kill: bool, timeout: float) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+    def restart(self, kill: bool = False, down_seconds: float = 0.0, timeout: float = 30.0) -> None:
+        """Stop the broker (SIGKILL with ``kill``: no clean shutdown, the logs are recovered
+        on start) and start it again on its existing data, same ports, same cluster."""
+        if self.workdir is None:
+            raise RuntimeError("the broker was never started")
+        self._stop_process(kill, timeout)
+        time.sleep(down_seconds)
+        self.start()
+        self.restarts += 1
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop_process(kill=False, timeout=timeout)
         if self._owns_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
