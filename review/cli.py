@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from review import queries
-from review.database import connect, migrate
+from review.database import connect, migrate, writer
 from review.readmodel import Status
 from review.settings import ReviewSettings
 
@@ -128,7 +128,7 @@ def show_cmd(claim_id: str, as_json: JsonOpt = False) -> None:
     settings = ReviewSettings()
     engine = connect(settings.database_url)
     migrate(engine)
-    with engine.begin() as conn:
+    with writer(engine).begin() as conn:
         view = queries.claim_view(conn, claim_id)
         if view is not None:
             queries.record_access(conn, getpass.getuser(), claim_id, "cli")

@@ -34,7 +34,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from review import queries
 from review.action_log import ActionLog
 from review.auth import Role, User, Users, csrf_matches, new_csrf, session_user, sign_in
-from review.database import as_utc, connect, migrate
+from review.database import as_utc, connect, migrate, writer
 from review.draft import EditError, check, parse_edit, resubmission
 from review.events import ActionKind, CloseReason, ReviewAction, action_id
 from review.feed import Feed, applied_through
@@ -79,7 +79,9 @@ class Services:
 
     def write(self, fn: Callable[[Connection], T]) -> Awaitable[T]:
         def run() -> T:
-            with self.engine.begin() as conn:
+            # Locks for writing from the start: a read that later writes would otherwise find
+            # the feed's commits newer than its snapshot and fail (SQLite, WAL).
+            with writer(self.engine).begin() as conn:
                 return fn(conn)
 
         return asyncio.to_thread(run)
