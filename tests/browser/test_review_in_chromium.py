@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 import pytest
 from playwright.async_api import Page, async_playwright, expect
@@ -54,6 +55,14 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def _serve(port: int, env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """``oncoscrub review serve`` as its own process (the CLI's typer app, unwired here)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "review.cli", "serve", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
@@ -119,10 +128,7 @@ async def test_a_coder_works_a_claim_in_chromium_and_the_worker_decides_the_new_
         }
         assert set(reviews) == {c["claim_id"] for c in claims}
         with app_log.open("wb") as log_file:
-            app = subprocess.Popen(
-                [sys.executable, "-m", "review.cli", "serve", "--port", str(port)],
-                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            app = _serve(port, env, log_file)
             try:
                 await asyncio.to_thread(_wait_healthy, base, app, app_log)
                 await _drive(base, shots, reviews)
