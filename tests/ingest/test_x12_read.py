@@ -98,3 +98,42 @@ def test_the_remembered_segment_layouts_are_x12sdks_own() -> None:
         for name in SEGMENT_LOOKUP:
             assert cached._get_segment_field_names(name) == plain._get_segment_field_names(name)
             assert cached._get_multivalue_fields(name) == plain._get_multivalue_fields(name)
+
+
+def test_several_groups_and_transaction_sets_are_all_read(options: X12Options) -> None:
+    def body(text: str, control: str) -> list[str]:
+        segs = text.split("~\n")
+        st = next(i for i, s in enumerate(segs) if s.startswith("ST*"))
+        se = next(i for i, s in enumerate(segs) if s.startswith("SE*"))
+        out = segs[st : se + 1]
+        out[0] = out[0].replace("*0001*", f"*{control}*")
+        out[-1] = out[-1].replace("*0001", f"*{control}")
+        return out
+
+    a = interchange([sample("13-nurse-visit-with-chemo.json")], "P")
+    b = interchange([sample("02-office-visit.json"), sample("03-injection-only.json")], "P")
+    i = interchange([sample("10-health-net-z51-resequenced.json")], "I")
+    segs = a.split("~\n")
+    gs_p, gs_i = segs[1], i.split("~\n")[1].replace("*101*", "*102*")
+    merged = [
+        segs[0],
+        gs_p,
+        *body(a, "0001"),
+        *body(b, "0002"),
+        "GE*2*101",
+        gs_i,
+        *body(i, "0001"),
+        "GE*1*102",
+        "IEA*2*000000101",
+    ]
+    reads = parse_837("~\n".join(merged) + "~\n", options)
+    assert [r.claim_id for r in reads] == [
+        "CLM-00000032",
+        "CLM-00000230",
+        "CLM-00000014",
+        "CLM-00000015",
+    ]
+    assert [r.source.index for r in reads] == [1, 2, 3, 4]
+    assert reads[2].location.startswith("ST 0002 claim 2")
+    assert reads[3].claim is not None
+    assert reads[3].claim.claim_type is ClaimType.INSTITUTIONAL
