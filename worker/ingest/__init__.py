@@ -8,6 +8,7 @@ Pure adapters (no Kafka, no clock, no environment): the worker and batch mode ca
 * ``x12_out`` — ``corrected_837`` for a decided claim, ``finding_locations`` for review;
 * ``fhir`` — ``parse_claim_bundle`` (a claim with its MAR) and ``parse_mar_bundle``
   (MAR entries by patient reference, for the join);
+* ``mar_join`` — ``join_mar``: an 837 claim with its patient's MAR by service dates;
 * ``patient_ref`` — the pseudonymous patient reference (HMAC of payer and member id);
 * ``reasons`` — located reasons that never carry a value.
 
