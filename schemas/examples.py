@@ -107,3 +107,38 @@ def example_claim(n: int, administrations: int | None = None) -> dict[str, Any]:
         "encounters": [{"encounter_id": encounter, "start": admins[0]["start"]}] if admins else [],
         "administrations": admins,
     }
+
+
+def max_size_claim(n: int, administrations: int = 500, days: int = 100) -> dict[str, Any]:
+    """A schema-valid claim at the schema's limits: ``administrations`` MAR entries (500 is
+    the most a claim may carry) over ``days`` encounters, and as many service lines as the
+    schema takes (450). A month of daily infusions billed on one claim is the real shape."""
+    base = example_claim(n, administrations=12)
+    per_day = [a for a in base["administrations"] if a["route"] == "IV"] or base["administrations"]
+    start_day = date.fromisoformat(base["statement_from"])
+    admins: list[dict[str, Any]] = []
+    encounters: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    for d in range(days):
+        day = start_day + timedelta(days=d)
+        encounter = f"E{n}-{d}"
+        clock = datetime(day.year, day.month, day.day, 8, 0, tzinfo=_TZ)
+        encounters.append({"encounter_id": encounter, "start": clock.isoformat()})
+        for i in range(administrations // days):
+            a = per_day[i % len(per_day)]
+            length = datetime.fromisoformat(a["stop"]) - datetime.fromisoformat(a["start"])
+            begin = clock + timedelta(minutes=2)
+            clock = begin + length
+            admins.append({**a, "admin_id": f"A{n}-{d}-{i}", "encounter_id": encounter,
+                           "start": begin.isoformat(), "stop": clock.isoformat()})  # fmt: skip
+        for line in base["service_lines"]:
+            if len(lines) < 450:
+                lines.append({**line, "line_number": len(lines) + 1,
+                              "date_of_service": day.isoformat()})  # fmt: skip
+    return {
+        **base,
+        "statement_to": (start_day + timedelta(days=days - 1)).isoformat(),
+        "encounters": encounters[:100],
+        "administrations": admins,
+        "service_lines": lines,
+    }

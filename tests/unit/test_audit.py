@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules.pack import current_texts, pack_from_texts, write_pack_dir
-from schemas import AuditCheckpoint
+from schemas import AuditArchival, AuditCheckpoint
 from schemas.examples import example_claim
-from worker.audit.chain import AuditRecord, head_after, verify
+from worker.audit.chain import AuditRecord, head_after, sha256_hex, verify
 from worker.audit.log import export, records_from_files
 from worker.audit.replay import replay
 from worker.batch import scrub, split_inputs
@@ -167,3 +167,69 @@ def test_batch_decides_as_the_worker_does_and_summarises() -> None:
     assert json.loads(lines[-1])["dead_letter"]["reason"] == "not_json"
     assert verify([AuditRecord(0, n, v) for n, v in
                    enumerate(audit.getvalue().splitlines())]).ok  # fmt: skip
+
+
+def archival_after(records: list[AuditRecord], k: int) -> AuditArchival:
+    """The record an archival of the first ``k`` events writes."""
+    return AuditArchival(
+        partition=0, first_kept_seq=k, first_kept_offset=records[k].offset,
+        last_archived_sha256=sha256_hex(records[k - 1].value), archived_events=k,
+        archive_sha256="0" * 64, archive_name="a/audit-p0.jsonl", archived_by="ops",
+        reason="records schedule", at=AT,
+    )  # fmt: skip
+
+
+def test_a_chain_whose_head_was_archived_on_record_verifies_from_the_archival() -> None:
+    records = list(small_log())
+    record = archival_after(records, 15)
+    report = verify(records[15:], [record, *pin(records)])
+    assert report.ok, report.breaks
+    assert report.archived == {0: 15} and report.events == len(records) - 15
+    # The archive verifies on its own: the archival pins its last event.
+    archive = verify(records[:15], [record])
+    assert archive.ok and archive.checkpoints_checked == 1
+
+
+def test_a_chain_that_starts_later_without_an_archival_is_broken() -> None:
+    records = list(small_log())
+    report = verify(records[15:], pin(records))
+    assert not report.ok
+    assert "starts at seq 15" in report.breaks[0].problem
+    assert "no archival" in report.breaks[0].problem
+
+
+def test_an_archival_does_not_excuse_a_different_start() -> None:
+    records = list(small_log())
+    report = verify(records[16:], [archival_after(records, 15)])
+    assert not report.ok and report.breaks[0].seq == 16
+
+
+def test_an_archive_whose_last_event_was_altered_fails_against_its_record() -> None:
+    records = list(small_log())
+    record = archival_after(records, 15)
+    altered = [*records[:14], replace(records[14], value=bytes(records[14].value) + b" ")]
+    assert not verify(altered, [record]).ok
+
+
+@pytest.mark.parametrize("name", ["audit-p0.jsonl", "audit.jsonl"])
+def test_a_half_written_last_line_is_a_located_break_whatever_the_file_is_called(
+    tmp_path: Path, name: str
+) -> None:
+    records = list(small_log())
+    data = b"".join(bytes(r.value) + b"\n" for r in records)
+    cut = data[: len(data) - 40]  # the last event, cut before its end
+    (tmp_path / name).write_bytes(cut)
+    report = verify(records_from_files([tmp_path / name]), pin(records[:-1]))
+    assert not report.ok
+    [found] = report.breaks
+    assert found.where == f"{tmp_path / name}:{len(records)}"
+    assert "incomplete last line" in found.problem
+
+
+def test_an_unreadable_line_in_an_unnamed_file_is_located_not_raised(tmp_path: Path) -> None:
+    records = list(small_log())
+    lines = [bytes(r.value) for r in records]
+    lines[3] = b'{"not": "an event"'
+    (tmp_path / "audit.jsonl").write_bytes(b"".join(v + b"\n" for v in lines))
+    report = verify(records_from_files([tmp_path / "audit.jsonl"]))
+    assert not report.ok and report.breaks[0].where == f"{tmp_path / 'audit.jsonl'}:4"

@@ -20,6 +20,7 @@ from worker.processor import ClaimProcessor
 from worker.settings import Settings
 from worker.stores import StateStore
 from worker.topology import (
+    DEAD_LETTER_MESSAGE_BYTES,
     LARGE_MESSAGE_BYTES,
     Direction,
     Partitioning,
@@ -46,10 +47,16 @@ def test_topic_creation_creates_every_declared_topic_with_its_configuration() ->
     assert set(configs) == set(NAMES.model_dump().values())  # every configured name, no other
     for topic in (TOPOLOGY.submitted, TOPOLOGY.scrubbed, TOPOLOGY.review, TOPOLOGY.audit):
         assert configs[topic.name]["max.message.bytes"] == str(LARGE_MESSAGE_BYTES)
-    # The audit evidence is never compacted; a store's changelog always is.
-    for topic in (TOPOLOGY.audit, TOPOLOGY.audit_checkpoints):
-        assert "cleanup.policy" not in configs[topic.name]
+    assert configs[NAMES.dead_letter]["max.message.bytes"] == str(DEAD_LETTER_MESSAGE_BYTES)
+    # The evidence is kept for ever and never compacted; a store's changelog always is.
+    evidence = (NAMES.audit, NAMES.audit_checkpoints, NAMES.review_actions,
+                NAMES.review_actions_checkpoints)  # fmt: skip
+    assert {t.name for t in TOPOLOGY.kept_as_evidence} == set(evidence)
+    for name in evidence:
+        assert configs[name]["cleanup.policy"] == "delete"
+        assert (configs[name]["retention.ms"], configs[name]["retention.bytes"]) == ("-1", "-1")
     assert configs[TOPOLOGY.chain_heads.changelog.name]["cleanup.policy"] == "compact"
+    assert declare(NAMES, 86_400_000).topic_configs()[NAMES.audit]["retention.ms"] == "86400000"
 
 
 def test_the_asyncapi_document_is_the_processors_topology() -> None:
