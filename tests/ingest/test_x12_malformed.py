@@ -133,6 +133,7 @@ def test_a_bad_claim_goes_alone_and_the_others_are_read(options: X12Options) -> 
         ("DTP*472*D8*20260503", "DTP*472*RD8*20260503-20260504", "DTP*472", "not one day"),
         ("*UN*12***1~", "*UN*12*22**1~", "SV105", "place of service differs"),
         ("11:B:1", "11:A:1", "CLM05-2", "qualifier is not B"),
+        ("11:B:1", "11:B", "CLM05-3", "frequency code is not one digit"),
     ],
 )
 def test_claim_level_problems_are_located_in_the_837(

@@ -486,6 +486,8 @@ class _Mapper:
 
     def claim(self) -> dict[str, Any]:
         kind, qualifier, frequency = self.clm05()
+        if not (len(frequency) == 1 and frequency.isdigit()):
+            self.problem("loop 2300 CLM05-3", "the claim frequency code is not one digit")
         if self.institutional:
             if qualifier != "A" or kind not in FACILITY_POS:
                 self.problem(
