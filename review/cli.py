@@ -37,6 +37,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 def serve_cmd(
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    no_broker: Annotated[
+        bool, typer.Option("--no-broker", help="Pages only: no feed, actions refused.")
+    ] = False,
 ) -> None:
     """Run the review web app (and its read-model feed) until SIGTERM or Ctrl-C."""
     import uvicorn
@@ -47,7 +50,7 @@ def serve_cmd(
     settings = ReviewSettings()
     configure(settings.log_level)
     try:
-        app = create_app(settings)
+        app = create_app(settings, kafka=not no_broker)
     except ValueError as exc:  # the users file: named, with what is wrong
         err.print(f"[red]{exc}")
         raise typer.Exit(2) from None
@@ -221,6 +224,28 @@ def migrate_cmd() -> None:
     migrate(engine)
     engine.dispose()
     out.print("read model schema is current")
+
+
+@review.command("add-user")
+def add_user_cmd(
+    name: str,
+    role: Annotated[str, typer.Option(help="coder or compliance.")] = "coder",
+) -> None:
+    """Add a user to the users file (ONCOSCRUB_REVIEW_USERS_FILE), asking for the password."""
+    from review.auth import Role, Users, hash_password
+
+    settings = ReviewSettings()
+    path = settings.users_file
+    if path.exists() and Users.load(path).get(name) is not None:
+        err.print(f"{name} is already in {path}")
+        raise typer.Exit(1)
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    lines = [f"[users.{name}]", f'role = "{Role(role).value}"']
+    lines.append(f'password_hash = "{hash_password(password)}"')
+    with path.open("a") as f:
+        f.write("\n" + "\n".join(lines) + "\n")
+    Users.load(path)  # the file still parses, the name is valid
+    out.print(f"{name} ({role}) added to {path}")
 
 
 @review.command("hash-password")
