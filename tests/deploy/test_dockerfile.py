@@ -115,28 +115,33 @@ def health_server(status: int) -> Iterator[tuple[int, list[str]]]:
         server.server_close()
 
 
-def run_healthcheck(port: int | None) -> int:
+def run_healthcheck(port: int | None) -> tuple[int, str]:
     command = healthcheck_command()
     assert command[0] == "python"
     env = {k: v for k, v in os.environ.items() if k != "ONCOSCRUB_HEALTH_PORT"}
     if port is not None:
         env["ONCOSCRUB_HEALTH_PORT"] = str(port)
-    done = subprocess.run([sys.executable, *command[1:]], env=env, capture_output=True, timeout=30)
-    return done.returncode
+    done = subprocess.run(
+        [sys.executable, *command[1:]], env=env, capture_output=True, text=True, timeout=30
+    )
+    return done.returncode, done.stdout + done.stderr
 
 
 def test_healthcheck_probes_the_configured_port_and_passes_on_success() -> None:
     with health_server(204) as (port, paths):
-        assert run_healthcheck(port) == 0
+        assert run_healthcheck(port) == (0, "")
     assert paths == ["/health/live"]
 
 
-def test_healthcheck_fails_on_503_and_on_a_closed_port() -> None:
+def test_healthcheck_fails_on_503_and_on_a_closed_port_with_one_line() -> None:
+    """Docker keeps the output in the container's health log: one line saying why."""
     with health_server(503) as (port, _):
-        assert run_healthcheck(port) != 0
+        code, output = run_healthcheck(port)
+    assert (code, output.splitlines()) == (1, ["unhealthy: HTTP Error 503: Service Unavailable"])
     with health_server(204) as (port, _):
         pass
-    assert run_healthcheck(port) != 0
+    code, output = run_healthcheck(port)
+    assert code == 1 and output.startswith("unhealthy: <urlopen error") and output.count("\n") == 1
 
 
 def test_healthcheck_falls_back_to_the_images_default_port() -> None:

@@ -392,3 +392,11 @@ def test_every_object_is_labelled_and_named_as_kubernetes_requires() -> None:
         for container in spec["containers"]:
             for port in container.get("ports", []):
                 assert len(port["name"]) <= 15
+
+
+def test_the_decide_pool_is_sized_by_the_pods_cpu_not_the_nodes() -> None:
+    """The pool's default is os.cpu_count(): the node's cores, each process ~160 MiB."""
+    processes = int(config()["ONCOSCRUB_DECIDE_PROCESSES"])
+    cpu = worker_container()["resources"]["requests"]["cpu"]
+    cores = int(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+    assert 1 <= processes <= max(1, round(cores))
