@@ -16,6 +16,7 @@ from tests.ingest.x12_builder import PEOPLE, interchange, phi_strings
 from worker.ingest.fhir import (
     FhirBundleError,
     FhirOptions,
+    NotABundleError,
     operation_outcome,
     parse_claim_bundle,
     parse_mar_bundle,
@@ -137,6 +138,8 @@ def _entry(bundle: dict[str, Any], kind: str, n: int = 0) -> tuple[int, dict[str
 def test_invalid_bundles_have_located_reasons(fhir_options: FhirOptions) -> None:
     doc = sample("02-office-visit.json")
     assert _fails(b"\xff", fhir_options) == [("<root>", "the message is not UTF-8 JSON")]
+    with pytest.raises(NotABundleError):
+        parse_claim_bundle(b"[]", fhir_options)
     assert _fails('{"resourceType": "Patient"}', fhir_options)[0][1] == "resourceType is not Bundle"
     bundle = json.loads(claim_bundle(doc))
     bundle["entry"].append({"resource": {"resourceType": "QUIXBURY"}})

@@ -44,6 +44,7 @@ __all__ = [
     "EXTENSION",
     "FhirBundleError",
     "FhirOptions",
+    "NotABundleError",
     "PatientMar",
     "operation_outcome",
     "parse_claim_bundle",
@@ -97,7 +98,12 @@ class _MarEntries(WireModel):
 
 
 class FhirBundleError(IngestError):
-    """The Bundle cannot be read, or its Claim cannot be mapped: located reasons."""
+    """The Bundle fails FHIR validation, or its Claim or MAR cannot be mapped: located
+    reasons (a claim Bundle goes to review with them)."""
+
+
+class NotABundleError(FhirBundleError):
+    """Not JSON, or not a FHIR Bundle at all (dead letter, like unreadable JSON)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +143,11 @@ def _bundle(data: bytes | str) -> Bundle:
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, ValueError):
-        raise FhirBundleError(
+        raise NotABundleError(
             "not a FHIR Bundle", [LocatedReason("<root>", "the message is not UTF-8 JSON")]
         ) from None
     if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle":
-        raise FhirBundleError(
+        raise NotABundleError(
             "not a FHIR Bundle", [LocatedReason("<root>", "resourceType is not Bundle")]
         )
     reasons = []
