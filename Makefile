@@ -15,7 +15,7 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
 	$(if $(UPGRADE),--upgrade,)
 
-.PHONY: demo test lint typecheck check schemas bench lock clean
+.PHONY: demo test lint typecheck check schemas bench lock alerts-test clean
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,16 @@ bench: $(STAMP)
 lock: $(VENV)/bin/uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -q -o requirements-dev.lock
 	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -q -c requirements-dev.lock -o requirements.lock
+
+# The alert rules through promtool: its lint and the unit tests in alerts.test.yaml (each alert
+# fires where it should and stays quiet where it should not). promtool is not on PyPI: a
+# promtool on PATH is used, else it is built with Go (once; several minutes).
+PROMETHEUS_MODULE := v0.316.0
+PROMTOOL = $(or $(shell command -v promtool 2>/dev/null),$(shell go env GOPATH 2>/dev/null)/bin/promtool)
+alerts-test:
+	test -x "$(PROMTOOL)" || go install github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_MODULE)
+	cd deploy/observability && "$(PROMTOOL)" check rules --lint=all --lint-fatal alerts.yaml
+	cd deploy/observability && "$(PROMTOOL)" test rules alerts.test.yaml
 
 $(VENV)/bin/uv:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

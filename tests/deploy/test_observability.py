@@ -229,3 +229,50 @@ def test_the_deploy_doc_lists_exactly_the_catalogued_metrics() -> None:
     text = DEPLOY_DOC.read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(oncoscrub_[a-z0-9_]+)`", text, flags=re.MULTILINE))
     assert documented == {m["name"] for m in CATALOGUE}
+
+
+# -- the promtool unit tests (make alerts-test) --------------------------------------------------
+
+PROMTOOL_TESTS: Obj = load_yaml(OBSERVABILITY / "alerts.test.yaml")
+
+
+def rendered(rule: Obj, labels: dict[str, str]) -> dict[str, str]:
+    return {
+        key: re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels[m.group(1)], text)
+        for key, text in rule["annotations"].items()
+    }
+
+
+def test_every_alert_has_a_case_where_it_fires_and_one_where_it_stays_quiet() -> None:
+    assert PROMTOOL_TESTS["rule_files"] == ["alerts.yaml"]
+    cases = [case for test in PROMTOOL_TESTS["tests"] for case in test["alert_rule_test"]]
+    by_alert = {r["alert"]: r for r in RULES}
+    assert {c["alertname"] for c in cases} == set(by_alert)
+    for name in by_alert:
+        outcomes = {bool(c["exp_alerts"]) for c in cases if c["alertname"] == name}
+        assert outcomes == {True, False}, f"{name}: needs a firing and a quiet case"
+
+
+def test_promtool_cases_expect_the_alerts_labels_and_text() -> None:
+    """What promtool compares, kept true here too: a changed summary or severity must be
+    changed in alerts.test.yaml as well, or `make alerts-test` fails."""
+    by_alert = {r["alert"]: r for r in RULES}
+    for test in PROMTOOL_TESTS["tests"]:
+        for case in test["alert_rule_test"]:
+            rule = by_alert[case["alertname"]]
+            for expected in case["exp_alerts"]:
+                labels = expected["exp_labels"]
+                assert labels["severity"] == rule["labels"]["severity"]
+                assert expected["exp_annotations"] == rendered(rule, labels)
+
+
+def test_promtool_input_series_are_exported_metrics() -> None:
+    known = series_labels()
+    for test in PROMTOOL_TESTS["tests"]:
+        for series in test["input_series"]:
+            expr = promql.parse(series["series"])
+            [sel] = promql.selected(expr)
+            if sel.metric == "up":  # Prometheus' own, standing for "something else is scraped"
+                continue
+            assert sel.metric in known, sel.metric
+            assert {m[0] for m in sel.matchers} <= known[sel.metric] | promql.TARGET_LABELS
