@@ -66,7 +66,16 @@ class WorkerApp:
         )
 
     async def _start_processor(self) -> None:
-        await self.processor.start()
+        try:
+            await self.processor.start()
+        except Exception as exc:
+            # Refused topics, an unreachable broker: say so and exit non-zero, not hang in
+            # a lifespan that failed.
+            self.failed = True
+            log.error("processor_start_failed", error=type(exc).__name__)
+            if self._on_fatal is not None:
+                self._on_fatal()
+            return
         self._task = asyncio.create_task(self.processor.run(), name="claim-processor")
         self._task.add_done_callback(self._processor_done)
 

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 
 from deploy.kafkatools import InProcessWorker, produce, read_outputs, wait_for_decisions
 from schemas.examples import example_claim
@@ -24,28 +25,39 @@ async def test_a_missing_output_topic_stalls_then_recovers_exactly_once(
 ) -> None:
     topics = Topics.prefixed(f"transient-{uuid.uuid4().hex[:8]}.")
     specs = declare(topics).topic_configs()
-    review_spec = specs.pop(topics.review)
-    await ensure_topics(kafka_bootstrap, specs, partitions=1)  # everything but review
+    await ensure_topics(kafka_bootstrap, specs, partitions=1)
     invalid = example_claim(1)
-    invalid["diagnoses"] = []  # goes to review, whose topic does not exist yet
+    invalid["diagnoses"] = []  # goes to review, whose topic is deleted under the worker
     inputs = [json.dumps(c).encode() for c in (example_claim(0), invalid, example_claim(2))]
-    await produce(kafka_bootstrap, topics.submitted, [(None, v) for v in inputs])
 
-    async with InProcessWorker(kafka_bootstrap, topics, request_timeout_ms=2000,
-                               retry_backoff_initial_s=0.2) as worker:  # fmt: skip
-        async with asyncio.timeout(60):
-            while worker.processor.stats.aborted < 2:
-                await asyncio.sleep(0.1)
-        stalled = await read_outputs(kafka_bootstrap, topics)
-        assert stalled.decisions == [] and stalled.audit == []  # all or nothing
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        # A worker refuses to start without its topics; one losing a topic while it runs
+        # stalls that partition, decides nothing, and recovers when the topic is back.
+        async with InProcessWorker(kafka_bootstrap, topics, request_timeout_ms=2000,
+                                   retry_backoff_initial_s=0.2) as worker:  # fmt: skip
+            await admin.delete_topics([topics.review])
+            await produce(kafka_bootstrap, topics.submitted, [(None, v) for v in inputs])
+            async with asyncio.timeout(90):
+                while worker.processor.stats.aborted < 2:
+                    await asyncio.sleep(0.1)
+            stalled = await read_outputs(kafka_bootstrap, topics)
+            assert stalled.decisions == [] and stalled.audit == []  # all or nothing
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(topics.review, 1, 1, topic_configs=review_spec)])
-        finally:
-            await admin.close()
-        out = await wait_for_decisions(kafka_bootstrap, topics, len(inputs), timeout=90)
+            review_spec = specs[topics.review]
+            async with asyncio.timeout(60):
+                while True:  # the deletion completes in the background
+                    try:
+                        await admin.create_topics(
+                            [NewTopic(topics.review, 1, 1, topic_configs=review_spec)]
+                        )
+                        break
+                    except TopicAlreadyExistsError:
+                        await asyncio.sleep(0.5)
+            out = await wait_for_decisions(kafka_bootstrap, topics, len(inputs), timeout=90)
+    finally:
+        await admin.close()
 
     assert sorted(r.key for r in out.decisions) == [b"CLM-00000000", b"CLM-00000001",
                                                     b"CLM-00000002"]  # fmt: skip
