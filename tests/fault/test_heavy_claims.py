@@ -1,0 +1,75 @@
+"""Two workers decide a stream of claims of 500 MAR entries without a rebalance storm:
+deciding runs off the event loop, so heartbeats keep going, and transactions are sized by
+bytes, so a rebalance never waits long for the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from deploy.kafkatools import WorkerProcess, claim_items, produce, read_outputs
+from schemas import AuditEvent
+from schemas.examples import max_size_claim
+from tests.fault.conftest import Scale
+from worker.audit.chain import verify
+from worker.audit.log import checkpoints_from_topic, records_from_topic
+from worker.topology import Topics
+
+pytestmark = [pytest.mark.broker, pytest.mark.fault]
+
+# What a storm looks like in aiokafka's and the worker's logs.
+STORM = ("Heartbeat session expired", "producer_fenced", "member_id was not recognized")
+
+
+async def test_two_workers_decide_maximum_size_claims_without_a_rebalance_storm(
+    kafka_bootstrap: str, topics: Topics, scale: Scale, tmp_path: Path
+) -> None:
+    claims = [max_size_claim(n) for n in range(scale.heavy_claims)]
+    assert all(len(c["administrations"]) == 500 for c in claims)
+    ids = [c["claim_id"] for c in claims]
+    await produce(kafka_bootstrap, topics.submitted, claim_items(claims))
+
+    began = time.monotonic()
+    first = WorkerProcess(kafka_bootstrap, topics, "heavy-1", tmp_path)
+    second = WorkerProcess(kafka_bootstrap, topics, "heavy-2", tmp_path)
+    try:
+        async with asyncio.timeout(1200):
+            while True:
+                out = await read_outputs(kafka_bootstrap, topics)
+                if len(out.decisions) >= len(ids):
+                    break
+                assert first.alive() and second.alive()
+                await asyncio.sleep(1)
+    finally:
+        assert first.terminate(120) == 0
+        assert second.terminate(120) == 0
+    took = time.monotonic() - began
+
+    decided = Counter(r.key.decode() for r in out.decisions if r.key is not None)
+    assert set(decided) == set(ids) and all(n == 1 for n in decided.values())
+    events = [AuditEvent.model_validate_json(r.value) for r in out.audit]
+    assert len(events) == len(ids)
+    assert not [e for e in events if e.reasons and e.reasons[0].value == "over_time_budget"]
+    records = [r async for r in records_from_topic(kafka_bootstrap, topics.audit)]
+    report = verify(
+        records, await checkpoints_from_topic(kafka_bootstrap, topics.audit_checkpoints)
+    )
+    assert report.ok, report.breaks[:3]
+
+    logs = {w: w.log_lines() for w in (first, second)}
+    for worker, lines in logs.items():
+        storm = [line for line in lines if any(s in line for s in STORM)]
+        assert not storm, (worker.worker_id, storm[:3])
+        # Assigned on joining, and once more when the other joins or leaves: no churn.
+        assignments = sum('"partitions_assigned"' in line for line in lines)
+        assert assignments <= 3, (worker.worker_id, assignments)
+        committed = [json.loads(line) for line in lines if '"batch_committed"' in line]
+        assert committed, worker.worker_id  # both took a share of the work
+    per_second = len(ids) / took
+    print(f"\nheavy claims: {len(ids)} claims of 500 MAR entries, two workers, {took:.0f} s "
+          f"({per_second:.1f} claims/s end to end)")  # fmt: skip
