@@ -16,7 +16,12 @@ def _span(low: int, high: int) -> frozenset[str]:
 # The codes the engine computes from a MAR: a claim's own lines in this set are superseded.
 DRUG_ADMIN = _span(96360, 96549) | {"C8957", "G0498"}
 CHEMO_ADMIN = (_span(96401, 96549) - {"96402", "96523"}) | {"G0498"}  # 96402: hormonal (see docs)
-INFUSION_OR_PUSH = _span(96360, 96379) | _span(96409, 96417) | {"C8957"}
+# IV infusion, push and hydration codes (not the SQ/IM and intra-arterial injections 96372,
+# 96373, the SQ infusions 96369-96371, the on-body injector 96377, the unlisted 96379).
+IV_INFUSION_OR_PUSH = frozenset(
+    {"96360", "96361", "96365", "96366", "96367", "96368", "96374", "96375", "96376", "96409",
+     "96411", "96413", "96415", "96416", "96417", "C8957", "G0498"}
+)  # fmt: skip
 HYDRATION = frozenset({"96360", "96361"})
 OTHER_INFUSION = frozenset({"96365", "96366", "96367", "96368", "96413", "96415", "96416", "96417"})
 PUMP_INITIATION = frozenset({"96416", "96425"})

@@ -14,6 +14,7 @@ from rules.catalogue import RULES, case_file, module_of
 from rules.checks.check import checks_of
 from rules.engine import RULE_PACK_VERSION
 from rules.pipeline import PIPELINE
+from schemas.decision import Citation
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
@@ -33,8 +34,11 @@ def render() -> str:
         "`python -m rules.docs`; do not edit by hand. Each rule is declared, with its logic, "
         "in the file its entry names, and tested in the file named beside it.",
         "",
-        "Each rule's findings carry its id, a plain message, its citations (the coding "
-        "specification section and the sources it cites) and its confidence. A finding of "
+        "Each rule's findings carry its id, a message that says what is wrong, why and what to "
+        "do, its citations (first the authoritative source: the ICD-10-CM Official Guidelines "
+        "section, CMS manual chapter and section, NCCI Policy Manual chapter or edit file, CMS "
+        "article or LCD, or CPT guideline by name; then the supporting sources; the coding "
+        "specification section last) and its confidence. A finding of "
         "severity `error` sends the claim to `claims.needs-review`; every NC finding is an error. "
         "A correction is applied only when the fix is certain (an H rule removing a submitted "
         "line, or a payer's written policy); the finding that reports it is a warning.",
@@ -63,13 +67,14 @@ def render() -> str:
         ),
         "",
     ]
+
+    def cite(c: Citation) -> str:
+        section = f", {c.section}" if c.section else ""
+        return f"[{c.source}]({c.url}){section}" if c.url else f"{c.source}{section}"
+
     for r in RULES.values():
-        cites = "; ".join(
-            f"[{c.source}]({c.url})"
-            if c.url
-            else f"{c.source}" + (f" {c.section}" if c.section else "")
-            for c in r.citations
-        )
+        authorities = "; ".join(cite(c) for c in r.authority)
+        cites = "; ".join(cite(c) for c in r.citations[len(r.authority) :])
         out += [
             f"## {r.id}",
             "",
@@ -77,9 +82,11 @@ def render() -> str:
             "",
             f"- What it does: {r.checks}",
             f"- Why: {r.why}",
+            f"- What to do: {r.action}",
             f"- Confidence: {_CONFIDENCE[r.confidence.value]}",
             f"- Default severity: {'error' if r.confidence.value == 'NC' else r.severity.value}",
-            f"- Sources: {cites}",
+            f"- Authority: {authorities}",
+            f"- Supporting sources and specification: {cites}",
             *([f"- Example: {r.example}"] if r.example else []),
             *(
                 f"- Payer policy action `{a.action}`"

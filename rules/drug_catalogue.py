@@ -151,11 +151,20 @@ class DrugCatalogue:
         )
 
     def _named(self, name: str, on: date) -> DrugInfo | None:
+        """A drug by the name the MAR gives it: on a date after CMS deleted the name's code,
+        the code CMS replaced it with (the spec's table names some deleted codes)."""
         key = _normal(name)
         code = self.names.get(key)
         if code is None:
             return None
-        return self.named_only[key] if not code else self.on(code, on)
+        if not code:
+            return self.named_only[key]
+        seen = {code}
+        while not self.in_force(code, on) and (nxt := self.successor(code)) and nxt not in seen:
+            if self.in_force(nxt, on) or self.codes[nxt][0].start <= on:
+                code = nxt
+            seen.add(nxt)
+        return self.on(code, on)
 
 
 def _normal(name: str) -> str:

@@ -8,7 +8,7 @@ from datetime import date
 
 from rules.administration.algorithm import code_events
 from rules.administration.coding import CodingOptions
-from rules.administration.normalise import normalise
+from rules.administration.normalise import mark_excluded, normalise
 from rules.administration.supply import check_supply
 from rules.claim_view import claim_view
 from rules.pack import RULE_PACK_VERSION, RulePack, current_pack
@@ -16,7 +16,7 @@ from rules.pipeline import run_checks
 from schemas.claim import ClaimType, SubmittedClaim
 from schemas.decision import ComputedLine, Correction, Finding, RulePackRef, Severity
 
-ENGINE_VERSION = "0.4.0"
+ENGINE_VERSION = "0.5.0"
 
 __all__ = ["ENGINE_VERSION", "RULE_PACK_VERSION", "Assessment", "assess", "rule_pack"]
 
@@ -78,6 +78,7 @@ def assess(
         addon_primaries=pack.addon_primaries,
         other_services=_other_services(claim, pack),
     )
+    lines = mark_excluded(lines, normalised.excluded)
     checked = run_checks(claim_view(claim, lines, pack, medicare=options.medicare))
     all_findings = (
         *normalised.findings,

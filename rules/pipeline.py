@@ -3,8 +3,8 @@ edits in phases): the pack's data, diagnoses, bundling and units, then, on the c
 will be sent, code validity, radiation oncology and coverage.
 
 Order matters twice: the specific bundling rules mark the pairs they decide before the
-generic NCCI PTP check, and the checks after ``AsSent`` do not see lines a certain
-correction removed.
+generic NCCI PTP check, and the checks after an ``AsSent`` do not see lines a certain
+correction removed (the NCCI edits included: they judge the lines as they will be sent).
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ PIPELINE: tuple[Step, ...] = (
         bundling.payer_small_volume_hydration,  # BND-B12
     )),
     releases.practitioner_ptp_fallback,  # PACK-Q2
+    AsSent(),  # the NCCI edits never judge a line a rule above removed
     bundling.ncci_procedure_to_procedure,  # NCCI-PTP
+    AsSent(),
     bundling.addon_without_primary,  # NCCI-ADDON
     bundling.medically_unlikely_units,  # NCCI-MUE
-    AsSent(),
     EachLine((
         codes.valid_in_quarter,  # CODE-Q1
         codes.status_b_on_hospital_claim,  # CODE-B1

@@ -1,12 +1,16 @@
 """A rule: id, what it checks, why, confidence and citations; the only way to make a finding.
 
 Findings are made only through ``Rule.finding`` so that each one carries its
-rule's citation and confidence. A rule marked NC (needs confirmation) always
+rule's citations and confidence, and a message a coder can act on: what is wrong (the
+finding's own words), why (the rule's ``why``) and what to do (the finding's suggested
+correction, else the rule's ``action``). A rule marked NC (needs confirmation) always
 produces an error-severity finding, which sends the claim to review, and never a
 correction: NC rules never decide silently (spec §0.1).
 
-Source ids (S1…) are those of the coding specification §0.3; the others name the
-CMS data files of the rule pack.
+Citations lead with the rule's ``authority`` (the ICD-10-CM guideline, CMS manual section,
+NCCI chapter, CMS article or LCD, CPT guideline that says it; ``rules.sources``), then the
+supporting sources (the specification's S1… and the pack's CMS data files), then the
+coding specification's section, last.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
-from rules.sources import SOURCES
+from rules.sources import SPECIFICATION, source
 from schemas.decision import Citation, Confidence, Correction, CorrectionAction, Finding, Severity
 
 
@@ -57,10 +61,22 @@ class Rule:
     severity: Severity = Severity.INFO
     example: str = ""  # a claim that triggers it, in a coder's words
     payer_actions: tuple[PayerAction, ...] = ()  # what a payer policy row may do with it
+    # The documents that say it, with their sections (``rules.sources.authority``).
+    authority: tuple[Citation, ...] = ()
+    action: str = ""  # what a coder does about a finding, when the finding suggests nothing
 
     @property
     def citations(self) -> tuple[Citation, ...]:
         return _citations(self)
+
+    def explain(self, what: str, todo: str | None = None) -> str:
+        """What is wrong, why, and what to do, in at most 500 characters."""
+        tail = f" Why: {self.why} What to do: {_sentence(todo or self.action)}"
+        room = MAX_MESSAGE - len(tail)
+        what = what.strip()
+        if len(what) > room:
+            what = what[: room - 1].rstrip() + "…"
+        return (what + tail)[:MAX_MESSAGE]
 
     def finding(
         self,
@@ -73,17 +89,19 @@ class Rule:
         cite: Sequence[Citation] = (),
     ) -> Finding:
         nc = self.confidence is Confidence.NEEDS_CONFIRMATION
+        suggestion = None if nc else suggested_correction
         return Finding(
             rule_id=self.id,
             # NC never decides silently: it always sends the claim to a person.
             severity=Severity.ERROR if nc else (severity or self.severity),
-            message=message,
-            citations=(*self.citations, *cite),
+            message=self.explain(message, suggestion),
+            # A payer policy row's own document leads the findings it drives.
+            citations=(*cite, *self.citations),
             confidence=self.confidence,
             admin_ids=tuple(admin_ids),
             line_numbers=tuple(line_numbers),
             codes=tuple(codes),
-            suggested_correction=None if nc else suggested_correction,
+            suggested_correction=suggestion,
         )
 
     def correction(
@@ -108,19 +126,22 @@ class Rule:
         )
 
 
+MAX_MESSAGE = 500  # a finding's message is ShortText
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 @cache
 def _citations(r: Rule) -> tuple[Citation, ...]:
     # Built once per rule: findings are made on the hot path and citations never change.
-    spec = Citation(source="Oncology coding rules specification", section=r.section)
-    cited = tuple(
-        Citation(
-            source=s,
-            url=SOURCES[s] if SOURCES[s].startswith("http") else None,
-            section=None if SOURCES[s].startswith("http") else SOURCES[s],
-        )
-        for s in r.sources
-    )
-    return (spec, *cited)
+    spec = Citation(source=SPECIFICATION, section=r.section)
+    return (*r.authority, *(source(s) for s in r.sources), spec)
 
 
 H, M, L, NC = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW, Confidence.NEEDS_CONFIRMATION

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rules.administration.coding import Coding
 from rules.rule import ERR, H, Rule
+from rules.sources import authority
 
 ADM_D3 = Rule(
     id="ADM-D3",
@@ -18,6 +19,21 @@ ADM_D3 = Rule(
     section="2.10 V1",
     sources=("IOCE", "S1"),
     severity=ERR,
+    authority=(
+        authority("NCCI-ADDON-EDITS"),
+        authority("IOCE", "drug administration add-on map"),
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services: add-on codes"
+            ),
+        ),
+    ),
+    action=(
+        "Report the add-on only with an allowed primary on the same date, or correct the initial"
+        " service"
+    ),
 )
 
 

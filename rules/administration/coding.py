@@ -91,6 +91,7 @@ class Coding:
         if units <= 0:
             return
         evs = events if isinstance(events, list) else [events]
+        cited = dict.fromkeys([*(r.id for r in rules), *(r.id for e in evs for r in e.rules)])
         self.lines.append(
             ComputedLine(
                 code=code,
@@ -98,7 +99,7 @@ class Coding:
                 modifiers=modifiers,
                 date_of_service=(on or evs[0].dos).isoformat(),
                 admin_ids=tuple(a for e in evs for a in e.admin_ids),
-                rule_ids=tuple(r.id for r in rules),
+                rule_ids=tuple(cited),
                 minutes=minutes,
                 reason=reason,
             )

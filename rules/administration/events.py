@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from rules.drug_catalogue import DrugInfo, Family
+from rules.rule import Rule
 from schemas.claim import Route
 from schemas.decision import Finding
 
@@ -27,6 +28,7 @@ class Kind(StrEnum):
     PUMP_REFILL = "PUMP_REFILL"
     OTHER_ROUTE = "OTHER_ROUTE"  # intralesional, intrathecal, cavity, intravesical
     FLUSH = "FLUSH"  # port irrigation candidate (96523)
+    ON_BODY_INJECTOR = "ON_BODY_INJECTOR"  # application for a timed SQ injection (96377)
 
 
 # Compared by identity: one event is one administration, and field-by-field equality
@@ -50,6 +52,9 @@ class Event:
     pump_kind: str | None = None
     pump_supplied_by: str | None = None
     lesion_count: int | None = None
+    # Normalisation rules that shaped the event (same-bag merge, electrolytes in hydration):
+    # every line coded from it cites them too.
+    rules: tuple[Rule, ...] = ()
 
     @property
     def drug_key(self) -> frozenset[str]:
@@ -66,11 +71,23 @@ class Event:
         return (self.start, self.admin_ids[0])
 
 
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """A MAR entry the engine could not code while the claim goes to review: the codes of
+    its date are computed without it, and must say so."""
+
+    admin_id: str
+    dos: date
+    rule: Rule
+    why: str  # a few words: "unknown drug", "no stop time"
+
+
 @dataclass
 class Normalised:
     events: list[Event] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     drugs: dict[str, DrugInfo] = field(default_factory=dict)  # by admin id, as classified
+    excluded: list[Excluded] = field(default_factory=list)
 
 
 def minutes_of(intervals: tuple[Interval, ...]) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from rules.administration.coding import Coding, describe
 from rules.administration.events import Event, Kind
 from rules.rule import NC, H, M, Rule
+from rules.sources import authority
 
 ADM_C2 = Rule(
     id="ADM-C2",
@@ -22,6 +23,33 @@ ADM_C2 = Rule(
     confidence=H,
     section="2.4 C2",
     sources=("S2", "S8", "S19"),
+    authority=(
+        authority(
+            "IOM-4",
+            (
+                "§230.2 B: one initial service per vascular access site per encounter; facility "
+                "hierarchy"
+            ),
+        ),
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services"
+            ),
+        ),
+        authority(
+            "NCCI-POLICY-MANUAL",
+            (
+                "chapter XI Medicine: drug administration (hydration, injections, infusions, "
+                "chemotherapy)"
+            ),
+        ),
+    ),
+    action=(
+        "Nothing to do when the second site's medical necessity is documented (modifier XS); "
+        "otherwise the sites share one initial service"
+    ),
 )
 
 ADM_C3 = Rule(
@@ -32,6 +60,26 @@ ADM_C3 = Rule(
     confidence=M,
     section="2.4 C3",
     sources=("S18", "S19"),
+    authority=(
+        authority(
+            "IOM-4",
+            (
+                "§230.2 B: one initial service per vascular access site per encounter; facility "
+                "hierarchy"
+            ),
+        ),
+        authority(
+            "NCCI-POLICY-MANUAL",
+            (
+                "chapter XI Medicine: drug administration (hydration, injections, infusions, "
+                "chemotherapy)"
+            ),
+        ),
+    ),
+    action=(
+        "Nothing to do when the second encounter is documented; modifier XE marks its initial "
+        "service"
+    ),
 )
 
 ADM_C4 = Rule(
@@ -45,6 +93,19 @@ ADM_C4 = Rule(
     confidence=NC,
     section="2.4 C4, 8 Q3",
     sources=("S34",),
+    authority=(
+        authority(
+            "IOM-4",
+            (
+                "§230.2 B: one initial service per vascular access site per encounter; facility "
+                "hierarchy; line-item date of service"
+            ),
+        ),
+    ),
+    action=(
+        "Decide the line-item dates of the infusion that crossed midnight (one initial service "
+        "per encounter) and code it by hand"
+    ),
 )
 
 

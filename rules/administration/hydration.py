@@ -6,6 +6,7 @@ from __future__ import annotations
 from rules.administration.coding import Coding, subtract
 from rules.administration.events import Event, minutes_of
 from rules.rule import NC, H, M, Rule
+from rules.sources import authority
 
 ADM_E1 = Rule(
     id="ADM-E1",
@@ -18,6 +19,17 @@ ADM_E1 = Rule(
     confidence=H,
     section="2.6",
     sources=("S13", "S15", "S22"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services: each additional hour needs more than 30 minutes beyond the "
+                "hour"
+            ),
+        ),
+    ),
+    action="Nothing to do",
 )
 
 ADM_E2 = Rule(
@@ -28,6 +40,8 @@ ADM_E2 = Rule(
     confidence=H,
     section="2.6",
     sources=("S10", "S13"),
+    authority=(authority("CPT-DRUG-ADMIN", "Hydration (96360-96361): 31 minutes or more"),),
+    action="Nothing to do: hydration of 30 minutes or less is not reported",
 )
 
 ADM_E3 = Rule(
@@ -38,6 +52,19 @@ ADM_E3 = Rule(
     confidence=NC,
     section="1.1",
     sources=("S65",),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Therapeutic, prophylactic and diagnostic injections and infusions "
+                "(96365-96379): subcutaneous infusion 96369-96371"
+            ),
+        ),
+    ),
+    action=(
+        "Confirm the 96370 units against the CPT descriptor and the payer's policy before "
+        "billing them"
+    ),
 )
 
 
@@ -49,6 +76,20 @@ ADM_F6 = Rule(
     confidence=H,
     section="2.7, 2.10 V11",
     sources=("S11", "S12"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            "Hydration (96360-96361): not reported concurrently with other infusion services",
+        ),
+        authority(
+            "NCCI-POLICY-MANUAL",
+            (
+                "chapter XI Medicine: drug administration (hydration, injections, infusions, "
+                "chemotherapy)"
+            ),
+        ),
+    ),
+    action="Nothing to do: only hydration minutes outside drug infusions count",
 )
 
 
@@ -67,6 +108,11 @@ ADM_F10 = Rule(
     confidence=NC,
     section="2.7, 8 Q1",
     sources=("S12",),
+    authority=(authority("CPT-DRUG-ADMIN", "Hydration (96360-96361): time of hydration"),),
+    action=(
+        "Apply the payer's written policy on combining split hydration intervals (or set it in "
+        "the payer options) and bill 96361 accordingly"
+    ),
 )
 
 
@@ -81,6 +127,13 @@ ADM_F11 = Rule(
     confidence=M,
     section="2.6, 2.7",
     sources=("S13", "S29"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            "Hydration (96360-96361): 96361 for hydration as a secondary or subsequent service",
+        ),
+    ),
+    action="Nothing to do",
 )
 
 

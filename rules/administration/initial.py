@@ -19,6 +19,7 @@ from rules.administration.normalise import ADM_B2, ADM_B3
 from rules.administration.sequential import code_infusion, code_push
 from rules.drug_catalogue import Family
 from rules.rule import H, M, Rule
+from rules.sources import authority
 
 ADM_D1 = Rule(
     id="ADM-D1",
@@ -31,6 +32,23 @@ ADM_D1 = Rule(
     confidence=H,
     section="2.5",
     sources=("S1", "S62", "S18"),
+    authority=(
+        authority(
+            "IOM-4",
+            (
+                "§230.2 B: one initial service per vascular access site per encounter; facility "
+                "hierarchy"
+            ),
+        ),
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services"
+            ),
+        ),
+    ),
+    action="Nothing to do: the facility hierarchy chose the initial service",
 )
 
 ADM_D2 = Rule(
@@ -44,6 +62,20 @@ ADM_D2 = Rule(
     confidence=M,
     section="2.5",
     sources=("S2", "S18", "S29"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services: the initial code is the one that best describes the primary "
+                "reason for the encounter"
+            ),
+        ),
+    ),
+    action=(
+        "If the primary reason for the visit differs from the hierarchy's choice, document it "
+        "(primary_reason) and submit again"
+    ),
 )
 
 
@@ -80,6 +112,7 @@ def code_group(
             )
 
     modifiers: tuple[str, ...] = ()
+    site_rules: tuple[Rule, ...] = ()
     if separate_site:
         modifiers = (c.options.separate_site_modifier,)
         c.note(
@@ -88,6 +121,7 @@ def code_group(
             f"own initial service with {modifiers[0]}.",
             initial,
         )
+        site_rules = (ADM_C2,)
     elif encounter_dates.get(initial.dos, initial.encounter_id) != initial.encounter_id:
         modifiers = (c.options.separate_encounter_modifier,)
         c.note(
@@ -95,6 +129,7 @@ def code_group(
             f"Second encounter on {initial.dos}: initial service with {modifiers[0]}.",
             initial,
         )
+        site_rules = (ADM_C3,)
     encounter_dates.setdefault(initial.dos, initial.encounter_id)
 
     code = INITIAL_CODE[(initial.family, initial.kind)]
@@ -103,7 +138,9 @@ def code_group(
         code,
         1,
         initial,
-        (basis, ADM_B2, ADM_B3) if initial.kind is Kind.PUSH else (basis, ADM_B2),
+        (basis, ADM_B2, ADM_B3, *site_rules)
+        if initial.kind is Kind.PUSH
+        else (basis, ADM_B2, *site_rules),
         f"initial: {describe(initial)}, {minutes} min",
         minutes,
         modifiers,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rules.administration.coding import Coding
 from rules.administration.events import Event
 from rules.rule import H, Rule
+from rules.sources import authority
 
 ADM_A7 = Rule(
     id="ADM-A7",
@@ -18,6 +19,20 @@ ADM_A7 = Rule(
     confidence=H,
     section="2.2 A7, 1.3a",
     sources=("S5", "S31"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: codes 96360-96549 are not reported by the physician in a facility"
+                " setting"
+            ),
+        ),
+        authority(
+            "IOM-12",
+            "§30.5 Chemotherapy administration and nonchemotherapy injections and infusions",
+        ),
+    ),
+    action="Leave the administration codes off the physician's claim; the facility bills them",
 )
 
 

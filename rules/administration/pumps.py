@@ -7,6 +7,7 @@ from rules.administration.events import Event, Kind
 from rules.administration.standalone import ADM_H5
 from rules.drug_catalogue import Family
 from rules.rule import NC, M, Rule
+from rules.sources import authority
 from schemas.claim import Route
 from schemas.decision import Severity
 
@@ -21,6 +22,21 @@ ADM_G1 = Rule(
     confidence=M,
     section="2.8 G1, G5",
     sources=("S25", "S26", "S63"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Chemotherapy and other highly complex drug or biologic administration "
+                "(96401-96549): 96416 and 96425, prolonged infusion (more than 8 hours) with a "
+                "pump"
+            ),
+        ),
+        authority("HCPCS", "C8957 (hospital, non-chemotherapy prolonged infusion)"),
+    ),
+    action=(
+        "Document the pump's planned duration: only an infusion planned for more than 8 hours is"
+        " a pump initiation"
+    ),
 )
 
 ADM_G2 = Rule(
@@ -34,6 +50,14 @@ ADM_G2 = Rule(
     confidence=NC,
     section="2.8 G2, 8 Q8",
     sources=("S27", "S28"),
+    authority=(
+        authority("A55134"),
+        authority("HCPCS", "G0498"),
+    ),
+    action=(
+        "Confirm with the Medicare contractor whether G0498 or 96416 applies to a "
+        "provider-supplied pump, then code it by hand or set the payer option"
+    ),
 )
 
 ADM_G3 = Rule(
@@ -44,6 +68,19 @@ ADM_G3 = Rule(
     confidence=M,
     section="2.8 G3, G4",
     sources=("S25", "S26"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Chemotherapy and other highly complex drug or biologic administration "
+                "(96401-96549): 96521, 96522 refilling and maintenance of a pump"
+            ),
+        ),
+    ),
+    action=(
+        "For a refill, document the pump's kind (portable or implantable); a disconnect needs no"
+        " code"
+    ),
 )
 
 ADM_G5 = Rule(
@@ -54,6 +91,17 @@ ADM_G5 = Rule(
     confidence=NC,
     section="2.8 G5",
     sources=("S63",),
+    authority=(
+        authority("HCPCS", "C8957 (hospital outpatient only)"),
+        authority(
+            "CPT-DRUG-ADMIN",
+            "Therapeutic, prophylactic and diagnostic injections and infusions (96365-96379)",
+        ),
+    ),
+    action=(
+        "Decide with the payer how a prolonged non-chemotherapy pump is reported on a "
+        "professional claim and code it by hand"
+    ),
 )
 
 

@@ -15,6 +15,7 @@ from rules.administration.hydration import ADM_E1
 from rules.administration.normalise import ADM_B2, ADM_B3
 from rules.drug_catalogue import Family
 from rules.rule import NC, M, Rule
+from rules.sources import authority
 
 ADM_F1 = Rule(
     id="ADM-F1",
@@ -27,6 +28,17 @@ ADM_F1 = Rule(
     confidence=M,
     section="2.7",
     sources=("S15", "S22"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Therapeutic, prophylactic and diagnostic injections and infusions "
+                "(96365-96379); Chemotherapy and other highly complex drug or biologic "
+                "administration (96401-96549): sequential infusion 96367, 96417"
+            ),
+        ),
+    ),
+    action="Nothing to do",
 )
 
 ADM_F2 = Rule(
@@ -37,6 +49,17 @@ ADM_F2 = Rule(
     confidence=M,
     section="2.7",
     sources=("S17", "S64"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Therapeutic, prophylactic and diagnostic injections and infusions "
+                "(96365-96379); Chemotherapy and other highly complex drug or biologic "
+                "administration (96401-96549): sequential IV push 96375, 96411"
+            ),
+        ),
+    ),
+    action="Nothing to do",
 )
 
 ADM_F3 = Rule(
@@ -50,6 +73,17 @@ ADM_F3 = Rule(
     confidence=M,
     section="2.7, 1.3a",
     sources=("S20", "S22", "S64"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Therapeutic, prophylactic and diagnostic injections and infusions "
+                "(96365-96379): 96376, facility only"
+            ),
+        ),
+        authority("IOM-4", "§230.2 Coding and payment for drug administration (OPPS)"),
+    ),
+    action="Nothing to do",
 )
 
 ADM_F4 = Rule(
@@ -63,6 +97,17 @@ ADM_F4 = Rule(
     confidence=M,
     section="2.7, 2.10 V3",
     sources=("S22", "S23", "S24"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Therapeutic, prophylactic and diagnostic injections and infusions "
+                "(96365-96379): concurrent infusion 96368, once per date"
+            ),
+        ),
+        authority("NCCI-MUE-EDITS"),
+    ),
+    action="Nothing to do",
 )
 
 ADM_F5 = Rule(
@@ -73,6 +118,19 @@ ADM_F5 = Rule(
     confidence=NC,
     section="2.7, 8 Q6",
     sources=("S24",),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Chemotherapy and other highly complex drug or biologic administration "
+                "(96401-96549): no concurrent chemotherapy code"
+            ),
+        ),
+    ),
+    action=(
+        "Decide with the payer how overlapping chemotherapy infusions are reported and code them"
+        " by hand"
+    ),
 )
 
 
@@ -84,6 +142,19 @@ ADM_F7 = Rule(
     confidence=NC,
     section="2.7, 8 Q7",
     sources=("S17",),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Chemotherapy and other highly complex drug or biologic administration "
+                "(96401-96549): 96411 is for an additional push of a new drug"
+            ),
+        ),
+    ),
+    action=(
+        "Decide by the payer's policy whether the repeat push is reportable; no CPT code "
+        "describes it"
+    ),
 )
 
 ADM_F8 = Rule(
@@ -97,6 +168,19 @@ ADM_F8 = Rule(
     confidence=NC,
     section="2.7, 8 Q2",
     sources=("S32",),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services: sequential services and additional hours"
+            ),
+        ),
+    ),
+    action=(
+        "Decide by the payer's policy whether the repeat infusion is an additional hour or a "
+        "sequential service and code it by hand"
+    ),
 )
 
 ADM_F9 = Rule(
@@ -107,6 +191,19 @@ ADM_F9 = Rule(
     confidence=NC,
     section="2.7, 8 Q21",
     sources=(),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services: concurrent and sequential infusions"
+            ),
+        ),
+    ),
+    action=(
+        "Confirm the overlap was a line change; if the infusions truly ran together, code the "
+        "later one as concurrent"
+    ),
 )
 
 

@@ -1,5 +1,5 @@
-"""Step H (spec 2.9): stand-alone routes (SQ/IM injections, subcutaneous and intra-arterial
-infusions, intralesional, cavities, intravesical) and port irrigation."""
+"""Step H (spec 2.9): stand-alone routes (SQ/IM injections, on-body injectors, subcutaneous and
+intra-arterial infusions, intralesional, cavities, intravesical) and port irrigation."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rules.administration.events import Event, Kind
 from rules.administration.hydration import ADM_E1, ADM_E3
 from rules.drug_catalogue import Family
 from rules.rule import NC, H, M, Rule
+from rules.sources import authority
 from schemas.claim import Route
 from schemas.decision import Severity
 
@@ -24,6 +25,21 @@ ADM_H1 = Rule(
     confidence=H,
     section="2.9",
     sources=("S2", "S5"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Therapeutic, prophylactic and diagnostic injections and infusions "
+                "(96365-96379); Chemotherapy and other highly complex drug or biologic "
+                "administration (96401-96549): 96372, 96401, 96402"
+            ),
+        ),
+        authority(
+            "IOM-12",
+            "§30.5 Chemotherapy administration and nonchemotherapy injections and infusions",
+        ),
+    ),
+    action="Nothing to do",
 )
 
 ADM_H2 = Rule(
@@ -38,6 +54,27 @@ ADM_H2 = Rule(
     confidence=M,
     section="2.9, 2.3 B3",
     sources=("S65", "S25"),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Chemotherapy and other highly complex drug or biologic administration "
+                "(96401-96549): intralesional, intracavitary, intrathecal and intra-arterial "
+                "administration"
+            ),
+        ),
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Therapeutic, prophylactic and diagnostic injections and infusions "
+                "(96365-96379): 96369-96371, 96373"
+            ),
+        ),
+    ),
+    action=(
+        "Nothing to do; when a detail the code needs is missing (the lesion count), document it "
+        "and submit again"
+    ),
 )
 
 ADM_H3 = Rule(
@@ -54,6 +91,23 @@ ADM_H3 = Rule(
     confidence=H,
     section="2.9, 2.10 V6",
     sources=("S29",),
+    authority=(
+        authority(
+            "IOM-12",
+            (
+                "§30.5 Chemotherapy administration and nonchemotherapy injections and infusions:"
+                " 96523 only when no other service is billed that day"
+            ),
+        ),
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Chemotherapy and other highly complex drug or biologic administration "
+                "(96401-96549): 96523"
+            ),
+        ),
+    ),
+    action="Nothing to do: 96523 is coded only on a day with no other service",
 )
 
 ADM_H4 = Rule(
@@ -64,6 +118,42 @@ ADM_H4 = Rule(
     confidence=NC,
     section="1.3",
     sources=(),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            "Urinary system: 51720 bladder instillation of an anticarcinogenic agent",
+        ),
+    ),
+    action="Confirm 51720 for this instillation with the payer before billing it",
+)
+
+ADM_H6 = Rule(
+    id="ADM-H6",
+    title="On-body injector application",
+    checks=(
+        "Codes the application of an on-body injector for a timed subcutaneous injection "
+        "(documented technique ON_BODY_INJECTOR, route SQ, a therapeutic drug) as 96377, once "
+        "per application; the injection it delivers later is not coded again as 96372."
+    ),
+    why=(
+        "CPT 96377 describes the application of the injector, cannula insertion included; the "
+        "drug itself is billed on its own HCPCS line."
+    ),
+    confidence=M,
+    section="1.1 (96377), 4.2 row 62",
+    sources=("S65",),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Therapeutic, prophylactic and diagnostic injections and infusions "
+                "(96365-96379): 96377 application of an on-body injector"
+            ),
+        ),
+    ),
+    action=(
+        "Nothing to do: bill the drug on its own HCPCS line; the later injection is not coded again"
+    ),
 )
 
 ADM_H5 = Rule(
@@ -77,6 +167,16 @@ ADM_H5 = Rule(
     confidence=NC,
     section="2.9",
     sources=(),
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services"
+            ),
+        ),
+    ),
+    action="Code this administration by hand: the engine has no code for its route and drug class",
 )
 
 
@@ -86,7 +186,17 @@ _CAVITY = {Route.INTRATHECAL_LP: "96450", Route.INTRATHECAL_RESERVOIR: "96542",
 
 def code_standalone(c: Coding, e: Event) -> None:
     minutes = e.minutes
-    if e.kind is Kind.INJECTION:
+    if e.kind is Kind.ON_BODY_INJECTOR:
+        if e.route is Route.SQ and e.family is Family.THER:
+            c.emit("96377", 1, e, (ADM_H6,), f"on-body injector applied: {describe(e)}")
+        else:
+            c.note(
+                ADM_H5,
+                f"No code for an on-body injector of {describe(e)} by route {e.route.value} "
+                "(96377 is a subcutaneous therapeutic injection).",
+                e,
+            )
+    elif e.kind is Kind.INJECTION:
         if e.family is Family.CHEMO:
             code = "96402" if e.hormonal else "96401"
             kind = "hormonal" if e.hormonal else "non-hormonal"
@@ -157,4 +267,4 @@ def code_port_flushes(c: Coding, events: list[Event], other_services: dict[date,
 
 
 # The rules this module declares, for the catalogue.
-RULES: tuple[Rule, ...] = (ADM_H1, ADM_H2, ADM_H3, ADM_H4, ADM_H5)
+RULES: tuple[Rule, ...] = (ADM_H1, ADM_H2, ADM_H3, ADM_H4, ADM_H5, ADM_H6)

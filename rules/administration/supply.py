@@ -9,6 +9,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from rules.drug_catalogue import DrugInfo
 from rules.rule import ERR, WARN, M, Rule
+from rules.sources import authority
 from schemas.claim import Purpose, SubmittedClaim
 from schemas.decision import Finding
 
@@ -38,8 +39,13 @@ ADM_S1 = Rule(
     why="Units billed must match the dose administered.",
     confidence=M,
     section="2.10 V13",
-    sources=("S38",),
+    sources=("DRUGS",),
     severity=ERR,
+    authority=(
+        authority("HCPCS", "billing unit in the code descriptor"),
+        authority("IOM-17", "units of service for drugs"),
+    ),
+    action="Bill the units the dose and the code's billing unit give",
 )
 
 ADM_S2 = Rule(
@@ -49,8 +55,16 @@ ADM_S2 = Rule(
     why="The drug itself is billed separately from its administration.",
     confidence=M,
     section="2.10 V13",
-    sources=("S38",),
+    sources=("DRUGS",),
     severity=WARN,
+    authority=(
+        authority("IOM-17", "drugs are billed on their own HCPCS lines"),
+        authority("HCPCS"),
+    ),
+    action=(
+        "Add the drug's HCPCS line with the units its dose gives, unless the drug is packaged or"
+        " was supplied free"
+    ),
 )
 
 

@@ -13,13 +13,14 @@ from decimal import Decimal
 
 from rules.checks.check import claim_check, date_check
 from rules.claim_view import ClaimView, Line
+from rules.cms_tables import PtpEdit
 from rules.codegroups import (
     CHEMO_ADMIN,
     DEVICE_BLOOD_DRAW,
     DRUG_ADMIN,
     EM_VISITS,
     HYDRATION,
-    INFUSION_OR_PUSH,
+    IV_INFUSION_OR_PUSH,
     OTHER_INFUSION,
     PERIPHERAL_IV_START,
     PUMP_INITIATION,
@@ -27,6 +28,7 @@ from rules.codegroups import (
     is_lab,
 )
 from rules.rule import ERR, NC, WARN, H, M, Parameter, ParameterKind, PayerAction, Rule
+from rules.sources import authority
 from schemas.decision import CorrectionAction, Severity
 
 
@@ -60,6 +62,17 @@ BND_B2 = Rule(
     section="6.1 B1-B2, 2.10 V6",
     sources=("S29",),
     severity=WARN,
+    authority=(
+        authority(
+            "IOM-12",
+            (
+                "§30.5 Chemotherapy administration and nonchemotherapy injections and infusions:"
+                " 96523 only when it is the only service that day"
+            ),
+        ),
+        authority("NCCI-PTP-EDITS"),
+    ),
+    action="Nothing to do: the line is removed from the claim sent",
 )
 
 
@@ -86,6 +99,13 @@ BND_B3 = Rule(
     section="6.1 B3, 2.10 V7",
     sources=("S30",),
     severity=ERR,
+    authority=(
+        authority("CPT-VASCULAR", "36591, 36592: reported only with laboratory services that day"),
+        authority("NCCI-PTP-EDITS"),
+    ),
+    action=(
+        "Remove the blood draw, or the other non-laboratory service, whichever was not performed"
+    ),
 )
 
 
@@ -118,6 +138,17 @@ BND_B7 = Rule(
     section="6.1 B7, 2.10 V8",
     sources=("S6", "S7"),
     severity=WARN,
+    authority=(
+        authority("CMS-EM-2005"),
+        authority(
+            "NCCI-POLICY-MANUAL",
+            (
+                "chapter XI Medicine: drug administration (hydration, injections, infusions, "
+                "chemotherapy); evaluation and management with drug administration"
+            ),
+        ),
+    ),
+    action="Nothing to do: the line is removed from the claim sent",
 )
 
 
@@ -141,6 +172,20 @@ BND_B7E = Rule(
     section="6.1 B7, 2.10 V8",
     sources=("S6", "S7"),
     severity=ERR,
+    authority=(
+        authority("CPT-EM", "modifier 25: significant, separately identifiable E/M service"),
+        authority(
+            "NCCI-POLICY-MANUAL",
+            (
+                "chapter XI Medicine: drug administration (hydration, injections, infusions, "
+                "chemotherapy); evaluation and management with drug administration"
+            ),
+        ),
+    ),
+    action=(
+        "Append 25 if a significant, separately identifiable E/M is documented; otherwise remove"
+        " the visit"
+    ),
 )
 
 
@@ -162,18 +207,39 @@ def visit_without_modifier_25(v: ClaimView, day: date, lines: tuple[Line, ...]) 
 BND_B8 = Rule(
     id="BND-B8",
     title="Peripheral IV start is part of the infusion",
-    checks="Removes 36000 or 36410 on a date with an infusion, push or hydration code.",
+    checks=(
+        "Removes 36000 or 36410 on a date with an IV infusion, push or hydration code "
+        "(96360-96368, 96374-96376, 96409-96417, C8957, G0498); an SQ/IM injection alone "
+        "does not absorb it."
+    ),
     why="Access to the vein is included in drug administration (NCCI, IOM 100-04 ch.12).",
     confidence=H,
     section="6.1 B8",
     sources=("S29",),
     severity=WARN,
+    authority=(
+        authority(
+            "NCCI-POLICY-MANUAL",
+            (
+                "chapter XI Medicine: drug administration (hydration, injections, infusions, "
+                "chemotherapy): establishing IV access is included"
+            ),
+        ),
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Introduction: initial, sequential and concurrent services; time-based codes; "
+                "included services: included services"
+            ),
+        ),
+    ),
+    action="Nothing to do: the line is removed from the claim sent",
 )
 
 
 @date_check(BND_B8)
 def iv_start_with_infusion(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
-    infusions = [x for x in lines if x.code in INFUSION_OR_PUSH]
+    infusions = [x for x in lines if x.code in IV_INFUSION_OR_PUSH]
     for x in lines:
         if x.code in PERIPHERAL_IV_START and infusions:
             remove_line(
@@ -193,6 +259,17 @@ BND_B9 = Rule(
     section="6.1 B9, 2.10 V10",
     sources=("S26",),
     severity=ERR,
+    authority=(
+        authority(
+            "CPT-DRUG-ADMIN",
+            (
+                "Chemotherapy and other highly complex drug or biologic administration "
+                "(96401-96549): 96521, 96522 with 96416, 96425"
+            ),
+        ),
+        authority("NCCI-PTP-EDITS"),
+    ),
+    action="Report the initiation only",
 )
 
 
@@ -226,6 +303,16 @@ BND_B9M = Rule(
     section="6.1 B9",
     sources=("S26",),
     severity=ERR,
+    authority=(
+        authority(
+            "IOM-12",
+            "§30.5 Chemotherapy administration and nonchemotherapy injections and infusions",
+        ),
+    ),
+    action=(
+        "Confirm with the Medicare contractor whether the refill is payable beside chemotherapy "
+        "administration that day"
+    ),
 )
 
 
@@ -262,6 +349,19 @@ BND_B11 = Rule(
     payer_actions=(
         PayerAction("require_modifier", (Parameter("modifier", ParameterKind.MODIFIER, "59"),)),
     ),
+    authority=(
+        authority(
+            "NCCI-POLICY-MANUAL",
+            (
+                "chapter I General Correct Coding Policies: modifiers and modifier indicators "
+                "(59, XE, XP, XS, XU)"
+            ),
+        ),
+    ),
+    action=(
+        "Append the modifier and a separate diagnosis to the hydration if they are documented, "
+        "as the payer's policy requires"
+    ),
 )
 
 
@@ -296,6 +396,8 @@ BND_B12 = Rule(
     section="6.1 B12",
     sources=("S10",),
     payer_actions=(PayerAction("review", (Parameter("max_ml", ParameterKind.DECIMAL, "500"),)),),
+    authority=(authority("CPT-DRUG-ADMIN", "Hydration (96360-96361)"),),
+    action="Confirm the hydration's medical necessity under the payer's policy for small volumes",
 )
 
 
@@ -326,10 +428,11 @@ NCCI_PTP = Rule(
     id="NCCI-PTP",
     title="NCCI procedure-to-procedure pairs on one date",
     checks=(
-        "For every pair of codes on one date of service that the CMS PTP table edits, the "
-        "column-two code is not payable. Modifier indicator 0: it is removed. Indicator 1: "
-        "allowed only with an NCCI-bypass modifier (59, XE, XP, XS, XU, ...) on either line, "
-        "so the claim goes to review without one."
+        "For every pair of lines on one date of service whose codes the CMS PTP table edits, "
+        "the column-two line is not payable. Modifier indicator 0: it is removed (one "
+        "correction per removed line). Indicator 1: allowed only with an NCCI-bypass "
+        "modifier (59, XE, XP, XS, XU, ...) on either line of that pair, so the claim goes to "
+        "review without one. Lines an earlier rule removed are not judged."
     ),
     why="CMS NCCI edits; the I/OCE applies the same table to hospital outpatient claims.",
     confidence=H,
@@ -337,15 +440,31 @@ NCCI_PTP = Rule(
     sources=("PTP", "S19"),
     severity=ERR,
     example="96413 and 96372 on one date with no modifier.",
+    authority=(
+        authority("NCCI-PTP-EDITS"),
+        authority(
+            "NCCI-POLICY-MANUAL",
+            (
+                "chapter I General Correct Coding Policies: modifiers and modifier indicators "
+                "(59, XE, XP, XS, XU)"
+            ),
+        ),
+    ),
+    action=(
+        "Append an NCCI-bypass modifier only when the services were distinct and documented; "
+        "otherwise remove the column-two code"
+    ),
 )
 
 
 @claim_check(NCCI_PTP)
 def ncci_procedure_to_procedure(v: ClaimView) -> None:
+    """Judged per pair of lines, as the I/OCE does (a column-two code on two lines needs the
+    bypass modifier on each): certain removals (indicator 0) first, then the pairs left."""
     table = v.ptp_table
     for day, lines in v.by_date.items():
         codes = {x.code for x in lines}
-        seen: set[tuple[str, str]] = set()
+        pairs: list[tuple[PtpEdit, Line, Line]] = []
         for i, a in enumerate(lines):
             partners = table.partners.get(a.code)
             if not partners or partners.isdisjoint(codes):
@@ -354,34 +473,39 @@ def ncci_procedure_to_procedure(v: ClaimView) -> None:
                 if b.code not in partners or (a.code, b.code, day) in v.handled:
                     continue
                 edit = table.edit(a.code, b.code, day)
-                if edit is None or (edit.column1, edit.column2) in seen:
-                    continue
-                seen.add((edit.column1, edit.column2))
-                col1 = a if a.code == edit.column1 else b
-                col2 = b if col1 is a else a
-                if edit.modifier_indicator == "1" and (
-                    (col1.modifiers | col2.modifiers) & v.pack.bypass_modifiers.values("*", day)
-                ):
-                    continue
-                if edit.modifier_indicator == "0":
-                    remove_line(
-                        v,
-                        NCCI_PTP,
-                        col2,
-                        [col1],
-                        f"NCCI PTP edit {edit.column1}/"
-                        f"{edit.column2} (modifier indicator 0) on {day}: {edit.column2} is "
-                        "not payable beside it.",
-                    )
-                else:
-                    v.report(
-                        NCCI_PTP,
-                        f"NCCI PTP edit {edit.column1}/{edit.column2} (modifier "
-                        f"indicator 1) on {day} and no NCCI-bypass modifier.",
-                        [col1, col2],
-                        suggested_correction=f"append 59, XS, XU or XE to {edit.column2} "
-                        f"if it was distinct and documented; otherwise remove it",
-                    )
+                if edit is not None:
+                    pairs.append((edit, a, b) if a.code == edit.column1 else (edit, b, a))
+        # Lines are compared by identity: two lines of one code are two lines.
+        gone: set[int] = set()
+        for edit, col1, col2 in pairs:
+            if edit.modifier_indicator != "0" or id(col1) in gone or id(col2) in gone:
+                continue
+            gone.add(id(col2))
+            remove_line(
+                v,
+                NCCI_PTP,
+                col2,
+                [col1],
+                f"NCCI PTP edit {edit.column1}/{edit.column2} (modifier indicator 0) on {day}: "
+                f"{edit.column2} is not payable beside it.",
+            )
+        bypass = v.pack.bypass_modifiers.values("*", day)
+        flagged: set[int] = set()
+        for edit, col1, col2 in pairs:
+            if edit.modifier_indicator != "1" or {id(col1), id(col2)} & (gone | flagged):
+                continue
+            if (col1.modifiers | col2.modifiers) & bypass:
+                continue
+            flagged.add(id(col2))
+            where = f"line {col2.line_number}" if col2.billed else "the computed line"
+            v.report(
+                NCCI_PTP,
+                f"NCCI PTP edit {edit.column1}/{edit.column2} (modifier indicator 1) on {day}: "
+                f"{where} of {edit.column2} has no NCCI-bypass modifier.",
+                [col1, col2],
+                suggested_correction=f"append 59, XS, XU or XE to {edit.column2} "
+                f"if it was distinct and documented; otherwise remove it",
+            )
 
 
 NCCI_ADDON = Rule(
@@ -396,6 +520,11 @@ NCCI_ADDON = Rule(
     section="2.10 V1",
     sources=("ADDON",),
     severity=ERR,
+    authority=(
+        authority("NCCI-ADDON-EDITS"),
+        authority("NCCI-POLICY-MANUAL", "chapter I General Correct Coding Policies: add-on codes"),
+    ),
+    action="Add the primary service the add-on belongs to, or remove the add-on",
 )
 
 
@@ -432,6 +561,8 @@ NCCI_MUE = Rule(
     section="6.2, 2.10 V3",
     sources=("MUE", "S23", "S67"),
     severity=ERR,
+    authority=(authority("NCCI-MUE-EDITS"),),
+    action="Bill at most the MUE's units, or document and appeal when the indicator allows it",
 )
 
 

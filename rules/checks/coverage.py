@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from rules.checks.check import claim_check
 from rules.checks.radiation import delivered_fractions, radiation_billed
-from rules.claim_view import ClaimView
+from rules.claim_view import ClaimView, Line
+from rules.codegroups import BRACHYTHERAPY, EBRT_DELIVERY
 from rules.rule import ERR, INFO, M, Parameter, ParameterKind, PayerAction, Rule
+from rules.sources import authority
 
 
 def _medical_necessity(v: ClaimView, rule: Rule) -> None:
@@ -23,6 +25,11 @@ def _medical_necessity(v: ClaimView, rule: Rule) -> None:
             )
 
 
+def _delivery(v: ClaimView) -> tuple[Line, ...]:
+    """The external-beam delivery lines the fractions were counted from."""
+    return v.having(EBRT_DELIVERY - BRACHYTHERAPY)
+
+
 COV_PROTON = Rule(
     id="COV-PROTON",
     title="Payer coverage: proton therapy indications",
@@ -37,6 +44,10 @@ COV_PROTON = Rule(
     severity=ERR,
     payer_actions=(
         PayerAction("require_documentation", (Parameter("codes", ParameterKind.CODES),)),
+    ),
+    authority=(authority("LCD-L33937", "Coverage indications, limitations and medical necessity"),),
+    action=(
+        "Confirm the documented indication (group 1, or group 2 with the dosimetric justification)"
     ),
 )
 
@@ -61,6 +72,10 @@ COV_IMRT = Rule(
     payer_actions=(
         PayerAction("require_documentation", (Parameter("codes", ParameterKind.CODES),)),
     ),
+    authority=(
+        authority("CPT-RADIATION", "Intensity modulated radiation therapy (77301, 77385, 77386)"),
+    ),
+    action="Confirm the documented justification for IMRT over 3D conformal radiation",
 )
 
 
@@ -87,6 +102,11 @@ COV_FX = Rule(
             (Parameter("dx", ParameterKind.PREFIXES), Parameter("max", ParameterKind.INTEGER)),
         ),
     ),
+    authority=(authority("CPT-RADIATION", "Radiation treatment delivery, per fraction"),),
+    action=(
+        "Check the fractions against the payer's policy; request authorization or document the "
+        "exception"
+    ),
 )
 
 
@@ -102,6 +122,7 @@ def fractions_for_diagnosis(v: ClaimView) -> None:
                 policy,
                 f"{fractions} fractions; payer policy {policy.policy_id} "
                 f"allows {limit} for this diagnosis.",
+                _delivery(v),
             )
 
 
@@ -114,6 +135,8 @@ COV_CW = Rule(
     section="7.3",
     sources=("S60",),
     severity=INFO,
+    authority=(authority("CW-ASTRO"),),
+    action="Nothing required for this claim; consider whether a single fraction would have served",
 )
 
 
@@ -125,6 +148,7 @@ def single_fraction_for_bone_metastases(v: ClaimView) -> None:
             COV_CW,
             f"Bone metastasis treated in {fractions} fractions: consider "
             "whether a single 8 Gy fraction was appropriate.",
+            _delivery(v),
         )
 
 

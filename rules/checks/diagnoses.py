@@ -22,6 +22,7 @@ from rules.codegroups import (
     is_surgery,
 )
 from rules.rule import ERR, NC, H, M, PayerAction, Rule
+from rules.sources import authority
 from schemas.decision import CorrectionAction, Severity
 
 
@@ -55,6 +56,11 @@ DX_V1 = Rule(
     sources=("ICD10CM",),
     severity=ERR,
     example="C50.91 (a header) instead of C50.911.",
+    authority=(
+        authority("ICD10-GUIDELINES", "I.B.2 Level of detail in coding"),
+        authority("ICD10-CODES"),
+    ),
+    action="Replace it with a valid code at its full level of detail",
 )
 
 
@@ -84,6 +90,10 @@ DX_V2 = Rule(
     section="5",
     sources=("IOCE-DX",),
     severity=ERR,
+    authority=(authority("IOCE", "diagnosis edits: unacceptable principal diagnosis"),),
+    action=(
+        "List first the diagnosis chiefly responsible for the visit, one acceptable as principal"
+    ),
 )
 
 
@@ -110,6 +120,16 @@ DX_N2 = Rule(
     confidence=NC,
     section="5.1",
     sources=("S39",),
+    authority=(
+        authority(
+            "ICD10-GUIDELINES",
+            "I.C.2.e.3 Management of complications associated with a neoplasm",
+        ),
+    ),
+    action=(
+        "Confirm the sequence: the neoplasm under treatment normally follows Z51.x, and "
+        "complications follow it"
+    ),
 )
 
 
@@ -132,8 +152,9 @@ DX_S1 = Rule(
     id="DX-S1",
     title="Z51.x first for an antineoplastic therapy encounter",
     checks=(
-        "When the claim carries chemotherapy, immunotherapy or external-beam radiation and no "
-        "brachytherapy, the first-listed diagnosis must be Z51.11, Z51.12 or Z51.0. A payer "
+        "When the claim carries chemotherapy, immunotherapy or external-beam radiation, the "
+        "first-listed diagnosis must be Z51.11, Z51.12 or Z51.0, brachytherapy on the claim "
+        "or not (spec 5.1 takes the therapy branch first). A payer "
         "policy row naming a written policy may resequence automatically or accept the order "
         "as billed; without one, a deviating claim goes to review."
     ),
@@ -147,6 +168,19 @@ DX_S1 = Rule(
     severity=ERR,
     example="Chemotherapy infusion billed with C50.911 first and Z51.11 second.",
     payer_actions=(PayerAction("resequence"), PayerAction("accept_as_billed")),
+    authority=(
+        authority(
+            "ICD10-GUIDELINES",
+            (
+                "I.C.2.e.2 Patient admission/encounter solely for administration of "
+                "chemotherapy, immunotherapy and radiation therapy"
+            ),
+        ),
+    ),
+    action=(
+        "List Z51.11, Z51.12 or Z51.0 first, then the malignancy, unless the payer's written "
+        "policy says otherwise"
+    ),
 )
 
 
@@ -207,6 +241,16 @@ DX_N1 = Rule(
     confidence=NC,
     section="5.1",
     sources=("S39",),
+    authority=(
+        authority(
+            "ICD10-GUIDELINES",
+            "I.C.2.e.1 Episode of care involving surgical removal of a neoplasm",
+        ),
+    ),
+    action=(
+        "Confirm whether surgery and adjunct therapy are one episode; if so, list the malignancy"
+        " first"
+    ),
 )
 
 
@@ -235,6 +279,13 @@ DX_S3 = Rule(
     section="5.1",
     sources=("S39",),
     severity=ERR,
+    authority=(
+        authority(
+            "ICD10-GUIDELINES",
+            "I.C.2.e.2: encounters for insertion or implantation of radioactive elements",
+        ),
+    ),
+    action="List the malignancy first",
 )
 
 
@@ -266,6 +317,11 @@ DX_S2 = Rule(
     section="5.1",
     sources=("S39", "S45"),
     severity=ERR,
+    authority=(
+        authority("ICD10-GUIDELINES", "I.C.2.d Primary malignancy previously excised; I.C.2.e.2"),
+        authority("ICD10-CODES", "Z51.1 Excludes2"),
+    ),
+    action="Add the neoplasm under treatment (the active code while treatment continues)",
 )
 
 
@@ -296,6 +352,8 @@ DX_S4 = Rule(
     section="5.1",
     sources=("S40",),
     severity=ERR,
+    authority=(authority("ICD10-GUIDELINES", "I.C.2.c.1 Anemia associated with malignancy"),),
+    action="List the neoplasm first, then D63.0",
 )
 
 
@@ -323,6 +381,13 @@ DX_S5 = Rule(
     section="5.1",
     sources=("S40",),
     severity=ERR,
+    authority=(
+        authority(
+            "ICD10-GUIDELINES",
+            "I.C.2.c.2 Anemia associated with chemotherapy, immunotherapy and radiation therapy",
+        ),
+    ),
+    action="List D64.81, then the neoplasm, then T45.1X5-",
 )
 
 
@@ -351,6 +416,13 @@ DX_S6 = Rule(
     section="5.1",
     sources=("S40",),
     severity=ERR,
+    authority=(
+        authority(
+            "ICD10-GUIDELINES",
+            "I.C.2.c.2 Anemia associated with chemotherapy, immunotherapy and radiation therapy",
+        ),
+    ),
+    action="List the anemia (D64.89), then the neoplasm, then Y84.2",
 )
 
 
@@ -383,6 +455,16 @@ DX_S7 = Rule(
     section="5.1",
     sources=("S41",),
     severity=ERR,
+    authority=(
+        authority(
+            "ICD10-GUIDELINES",
+            (
+                "I.C.2.c.3 Management of dehydration due to the malignancy; I.C.2.c.4 Treatment "
+                "of a complication"
+            ),
+        ),
+    ),
+    action="List the complication treated first, then the neoplasm",
 )
 
 
@@ -410,6 +492,8 @@ DX_S8 = Rule(
     section="5.1",
     sources=("S41",),
     severity=ERR,
+    authority=(authority("ICD10-GUIDELINES", "I.C.19.e.5.a Adverse effect"),),
+    action="List the nature of the adverse effect (for example R11.x) first, then T45.1X5-",
 )
 
 
@@ -436,6 +520,8 @@ DX_S9 = Rule(
     section="5.1",
     sources=("S42",),
     severity=ERR,
+    authority=(authority("ICD10-GUIDELINES", "I.C.21.c.8 Follow-up"),),
+    action="List Z08 first and add the Z85 history code",
 )
 
 
@@ -461,6 +547,8 @@ DX_S10 = Rule(
     section="5.1",
     sources=("S42",),
     severity=ERR,
+    authority=(authority("ICD10-GUIDELINES", "I.C.2.d Primary malignancy previously excised"),),
+    action="Replace the active malignancy code with its Z85 history code",
 )
 
 

@@ -14,6 +14,7 @@ from rules.claim_view import ClaimView, Line
 from rules.codegroups import (
     BRACHYTHERAPY,
     CLINICAL_PLANNING,
+    DOSIMETRIC_PLANNING,
     EBRT_DELIVERY,
     EM_VISITS,
     HIGH_SCRUTINY,
@@ -25,6 +26,7 @@ from rules.codegroups import (
     SRS_SBRT,
 )
 from rules.rule import ERR, NC, WARN, H, M, Parameter, ParameterKind, PayerAction, Rule
+from rules.sources import authority
 from schemas.claim import Setting
 
 RB7_EXCLUDED = frozenset({"77385", "77386", "77401", "77402", "77407", "77412"})
@@ -61,6 +63,14 @@ RO_G1 = Rule(
     section="7.4",
     sources=("S46", "S49", "S55"),
     severity=ERR,
+    authority=(
+        authority(
+            "HCPCS",
+            "G6001-G6017 radiation treatment delivery (freestanding, physician fee schedule)",
+        ),
+        authority("NCCI-POLICY-MANUAL", "chapter IX Radiology: radiation oncology"),
+    ),
+    action="Report the G-code that matches the energy and fields documented",
 )
 
 
@@ -97,6 +107,13 @@ RO_RB1 = Rule(
     section="6.3 RB1, RB3, RB4",
     sources=("IMRT", "S50", "S47"),
     severity=ERR,
+    authority=(
+        authority("IOM-4", "§200.3.1-200.3.2 Billing for IMRT planning"),
+        authority("IOCE", "IMRT planning conflicts"),
+    ),
+    action=(
+        "Remove the included planning codes, unless they were furnished for a different treatment"
+    ),
 )
 
 
@@ -138,6 +155,11 @@ RO_RB2 = Rule(
             ),
         ),
     ),
+    authority=(authority("IOM-4", "§200.3.1-200.3.2 Billing for IMRT planning"),),
+    action=(
+        "Remove the codes, or append the modifier the payer's policy allows for a different "
+        "tumour or date"
+    ),
 )
 
 
@@ -168,6 +190,8 @@ RO_RB9 = Rule(
     confidence=NC,
     section="6.3 RB9",
     sources=(),
+    authority=(authority("CPT-RADIATION", "Treatment planning and brachytherapy"),),
+    action="Confirm with the payer whether 77780 is payable with 77301",
 )
 
 
@@ -193,6 +217,14 @@ RO_RB4 = Rule(
     section="6.3 RB4",
     sources=("S53", "S54"),
     severity=ERR,
+    authority=(
+        authority(
+            "CPT-RADIATION",
+            "Medical radiation physics, dosimetry: 77306, 77307, 77316-77318 include 77300",
+        ),
+        authority("NCCI-PTP-EDITS"),
+    ),
+    action="Remove 77300",
 )
 
 
@@ -220,6 +252,14 @@ RO_RB6 = Rule(
     section="6.3 RB6",
     sources=("S53",),
     severity=ERR,
+    authority=(
+        authority(
+            "CPT-RADIATION",
+            "Radiation treatment delivery: 77385, 77386, 77371-77373 are technical only",
+        ),
+        authority("NCCI-POLICY-MANUAL", "chapter IX Radiology: radiation oncology"),
+    ),
+    action="Report one delivery for the session; remove modifier TC from technical-only codes",
 )
 
 
@@ -255,6 +295,11 @@ RO_RB7 = Rule(
     section="6.3 RB7",
     sources=("S59",),
     severity=ERR,
+    authority=(
+        authority("CPT-RADIATION", "Stereotactic body radiation therapy delivery (77373)"),
+        authority("NCCI-PTP-EDITS"),
+    ),
+    action="Report the SBRT delivery only for that session",
 )
 
 
@@ -278,6 +323,11 @@ RO_RB10 = Rule(
     section="6.3 RB10, 7.1",
     sources=("S47",),
     severity=ERR,
+    authority=(
+        authority("CPT-RADIATION", "Simulation (77280-77290)"),
+        authority("NCCI-POLICY-MANUAL", "chapter IX Radiology: radiation oncology"),
+    ),
+    action="Report one simulation charge for the day",
 )
 
 
@@ -306,6 +356,14 @@ RO_RB8 = Rule(
     section="6.3 RB8",
     sources=("S46",),
     severity=ERR,
+    authority=(
+        authority("CPT-RADIATION", "Superficial radiation (77401)"),
+        authority("NCCI-PTP-EDITS"),
+    ),
+    action=(
+        "Remove the planning and management codes billed with superficial radiation; an E/M only"
+        " when 77401 is billed alone"
+    ),
 )
 
 
@@ -321,7 +379,7 @@ def superficial_radiation_alone(v: ClaimView) -> None:
             RO_RB8,
             "Superficial radiation 77401 billed with "
             f"{', '.join(sorted({x.code for x in excluded + visits}))}.",
-            excluded + visits,
+            [*v.having({"77401"}), *excluded, *visits],
         )
 
 
@@ -341,6 +399,16 @@ RO_RB11 = Rule(
     section="6.3 RB11, 7.3, 8 Q14",
     sources=("S56", "S59"),
     severity=ERR,
+    authority=(
+        authority(
+            "CPT-RADIATION",
+            (
+                "Treatment management and physics: 77470, 77435 per course; 77336 per five "
+                "fractions; SBRT at most five fractions"
+            ),
+        ),
+    ),
+    action="Bill within the per-course and per-week limits",
 )
 
 
@@ -367,6 +435,13 @@ RO_RB5 = Rule(
     section="6.3 RB5",
     sources=("S53",),
     severity=ERR,
+    authority=(
+        authority(
+            "CPT-RADIATION",
+            "Teletherapy isodose plan (77306, 77307): per course and treatment area",
+        ),
+    ),
+    action="Report one plan unless distinct treatment areas are documented",
 )
 
 
@@ -411,6 +486,8 @@ RO_Q14 = Rule(
     confidence=NC,
     section="7.1, 8 Q14",
     sources=("S56",),
+    authority=(authority("CPT-RADIATION", "Continuing medical physics consultation (77336)"),),
+    action="Confirm with the payer whether 77336 covers 3-4 leftover fractions",
 )
 
 
@@ -457,6 +534,8 @@ RO_RB12 = Rule(
             (Parameter("codes", ParameterKind.CODES), Parameter("max", ParameterKind.INTEGER)),
         ),
     ),
+    authority=(authority("CPT-RADIATION", "Special treatment devices (77338)"),),
+    action="Bill within the payer's unit limit, or attach the documentation its policy asks for",
 )
 
 
@@ -487,6 +566,11 @@ RO_W2 = Rule(
     section="7.1, 7.2",
     sources=("S52", "S59"),
     severity=ERR,
+    authority=(
+        authority("CPT-RADIATION", "Radiation treatment management (77427, 77431)"),
+        authority("IOM-13", "§70 Radiation oncology (therapeutic radiology)"),
+    ),
+    action="Report 77431 for a course of one or two fractions and 77427 for longer courses",
 )
 
 
@@ -517,6 +601,14 @@ RO_W1 = Rule(
     sources=("S52",),
     severity=ERR,
     example="28 fractions: 6 units, not 7.",
+    authority=(
+        authority(
+            "CPT-RADIATION",
+            "Radiation treatment management (77427): units of five fractions",
+        ),
+        authority("IOM-13", "§70 Radiation oncology (therapeutic radiology)"),
+    ),
+    action="Bill the 77427 units the fractions give",
 )
 
 
@@ -559,20 +651,44 @@ RO_C1 = Rule(
     section="7.1",
     sources=("S49", "S47"),
     severity=ERR,
+    authority=(
+        authority(
+            "CPT-RADIATION",
+            "Clinical treatment planning, simulation and dosimetry precede treatment delivery",
+        ),
+        authority("IOM-13", "§70 Radiation oncology (therapeutic radiology)"),
+    ),
+    action=(
+        "Check the dates of service and the codes: planning is billed on or before the first "
+        "delivery of a course"
+    ),
+)
+
+
+# The phases that precede delivery (spec 7.1), in course order. 77300 is left out: basic
+# dosimetry is billed again during a course (spec R1, "77300 x n").
+_BEFORE_DELIVERY = (
+    ("clinical treatment planning", CLINICAL_PLANNING),
+    ("simulation", SIMULATION),
+    ("dosimetric planning", DOSIMETRIC_PLANNING),
 )
 
 
 @claim_check(RO_C1, when=radiation_billed)
 def planning_before_delivery(v: ClaimView) -> None:
-    planning = [x.dos for x in v.lines if x.code in CLINICAL_PLANNING]
-    delivery = [x for x in v.lines if x.code in EBRT_DELIVERY]
-    if planning and delivery and min(x.dos for x in delivery) < min(planning):
-        early = [x for x in delivery if x.dos < min(planning)]
-        v.report(
-            RO_C1,
-            f"Delivery on {early[0].dos} precedes clinical treatment planning on {min(planning)}.",
-            early,
-        )
+    delivery = sorted((x for x in v.lines if x.code in EBRT_DELIVERY), key=lambda x: x.dos)
+    if not delivery:
+        return
+    for phase, codes in _BEFORE_DELIVERY:
+        planned = sorted((x for x in v.lines if x.code in codes), key=lambda x: x.dos)
+        if planned and delivery[0].dos < planned[0].dos:
+            early = [x for x in delivery if x.dos < planned[0].dos]
+            v.report(
+                RO_C1,
+                f"Delivery on {early[0].dos} precedes {phase} ({planned[0].code}) on "
+                f"{planned[0].dos}.",
+                [planned[0], *early],
+            )
 
 
 RO_HS1 = Rule(
@@ -584,6 +700,14 @@ RO_HS1 = Rule(
     section="7.3",
     sources=("S58", "S59"),
     severity=WARN,
+    authority=(
+        authority("IOM-13", "§70 Radiation oncology (therapeutic radiology)"),
+        authority("LCD-L33937"),
+    ),
+    action=(
+        "Make sure the plan, prescription, treatment records and physics documentation are "
+        "complete before the claim goes out"
+    ),
 )
 
 

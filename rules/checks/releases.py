@@ -6,6 +6,7 @@ from __future__ import annotations
 from rules.checks.check import claim_check
 from rules.claim_view import ClaimView
 from rules.rule import INFO, H, M, Rule
+from rules.sources import authority
 
 PACK_Q1 = Rule(
     id="PACK-Q1",
@@ -23,6 +24,14 @@ PACK_Q1 = Rule(
     sources=("PACK",),
     severity=INFO,
     example="A 2026-11-03 claim is checked with I/OCE 27.1, whose quarter ends 2026-06-30.",
+    authority=(
+        authority("IOCE", "quarterly releases"),
+        authority("HCPCS"),
+    ),
+    action=(
+        "Nothing to do unless newer data would decide differently: load the current quarter's "
+        "CMS files into the pack (oncoscrub pack init)"
+    ),
 )
 
 
@@ -55,6 +64,15 @@ PACK_Q2 = Rule(
     section="6.1",
     sources=("PTP",),
     severity=INFO,
+    authority=(
+        authority(
+            "NCCI-PTP-EDITS", "practitioner and hospital outpatient edits are separate files"
+        ),
+    ),
+    action=(
+        "Load the CMS practitioner PTP file into the pack (oncoscrub pack init "
+        "--ptp-practitioner) to check physician claims exactly"
+    ),
 )
 
 

@@ -22,8 +22,8 @@ CMS_ADDONS = Path(__file__).resolve().parents[1] / "fixtures" / "cms" / "addon_p
 
 def test_every_rule_explains_itself_with_a_citation() -> None:
     for r in RULES.values():
-        assert r.title and r.checks and r.why and r.section
-        assert r.citations[0].section == r.section
+        assert r.title and r.checks and r.why and r.section and r.action
+        assert r.citations[-1].section == r.section
 
 
 def test_nc_rules_always_send_the_claim_to_review_and_never_correct() -> None:
@@ -72,8 +72,7 @@ def test_the_addon_map_is_the_cms_one() -> None:
 def _override_pack(rows: str) -> RulePack:
     texts = current_texts()
     texts["payer_drug_overrides.csv"] = (
-        "payer_id,hcpcs,family,hormonal,effective_from,effective_through,policy_reference\n"
-        + rows
+        "payer_id,hcpcs,family,hormonal,effective_from,effective_through,policy_reference\n" + rows
     )
     return pack_from_texts("override-test", texts)
 

@@ -36,17 +36,19 @@ CASES: dict[str, RuleCase] = {
 test_fires_and_says_what_it_should, test_is_silent_on_its_negative_case = rule_case_tests(CASES)
 
 
-def test_adm_c2_the_second_site_initial_carries_xs() -> None:
+def test_adm_c2_the_second_site_initial_carries_xs_and_cites_the_rule() -> None:
     result = decide(CASES["ADM-C2"].fires)
-    assert [(line.code, line.modifiers) for line in result.computed_lines] == [
-        ("96413", ()),
-        ("96365", ("XS",)),
-    ]
+    assert [(line.code, line.modifiers, "ADM-C2" in line.rule_ids)
+            for line in result.computed_lines] == [
+        ("96413", (), False),
+        ("96365", ("XS",), True),
+    ]  # fmt: skip
 
 
-def test_adm_c3_the_second_encounter_initial_carries_xe() -> None:
+def test_adm_c3_the_second_encounter_initial_carries_xe_and_cites_the_rule() -> None:
     result = decide(CASES["ADM-C3"].fires)
-    assert [(line.code, line.modifiers) for line in result.computed_lines] == [
-        ("96365", ()),
-        ("96365", ("XE",)),
-    ]
+    assert [(line.code, line.modifiers, "ADM-C3" in line.rule_ids)
+            for line in result.computed_lines] == [
+        ("96365", (), False),
+        ("96365", ("XE",), True),
+    ]  # fmt: skip

@@ -73,3 +73,19 @@ def test_adm_g3_a_refill_without_the_pump_kind_goes_to_review() -> None:
     assert codes(result) == {}
     [finding] = [f for f in result.findings if f.rule_id == "ADM-G3"]
     assert finding.severity is Severity.ERROR and "without the pump's kind" in finding.message
+
+
+def test_adm_g1_only_a_pump_planned_over_8_hours_is_a_pump_initiation_whatever_its_label() -> None:
+    short = assess(claim(admin("fluorouracil", "09:00", "13:00", technique="PUMP_INITIATION",
+                               pump={"kind": "PORTABLE", "planned_hours": "4"})))  # fmt: skip
+    assert codes(short) == {"96413": 1, "96415": 3}
+    [g1] = [f for f in short.findings if f.rule_id == "ADM-G1"]
+    assert g1.severity is Severity.INFO and "not a prolonged infusion" in g1.message
+    unplanned = assess(claim(admin("fluorouracil", "09:00", "09:03", technique="PUSH"),
+                             admin("fluorouracil", "09:10", None, technique="PUMP_INITIATION",
+                                   pump={"kind": "PORTABLE"})))  # fmt: skip
+    assert codes(unplanned) == {"96409": 1} and unplanned.needs_review
+    [g1] = [f for f in unplanned.findings if f.rule_id == "ADM-G1"]
+    assert g1.severity is Severity.ERROR and "without a planned duration" in g1.message
+    [push] = unplanned.computed_lines
+    assert "ADM-G1" in push.rule_ids and "pump duration not documented" in push.reason

@@ -35,6 +35,13 @@ CASES: dict[str, RuleCase] = {
         fires=lambda: claim(admin("gemcitabine", "09:00", route="INTRAVESICAL")),
         quiet=lambda: claim(admin("gemcitabine", "09:00", route="IV")),
         severity=ERROR, says="Intravesical instillation coded as 51720", lines={"51720": 1}),
+    # Pegfilgrastim by on-body injector is 96377; the same dose injected is 96372.
+    "ADM-H6": RuleCase(
+        fires=lambda: claim(admin("pegfilgrastim", "14:00", route="SQ", hcpcs="J2506",
+                                  technique="ON_BODY_INJECTOR", dose="6")),
+        quiet=lambda: claim(admin("pegfilgrastim", "14:00", route="SQ", hcpcs="J2506",
+                                  technique="INJECTION", dose="6")),
+        severity=None, lines={"96377": 1}),
     # Iron intrathecally has no code; methotrexate intrathecally is 96450.
     "ADM-H5": RuleCase(
         fires=lambda: claim(admin("iron sucrose", "09:00", route="INTRATHECAL_LP")),
@@ -93,3 +100,13 @@ def test_adm_h3_a_submitted_service_that_day_makes_the_flush_integral() -> None:
     result = assess(claim(flush, lines=(("99213", "1"),)))
     assert codes(result) == {}
     assert "ADM-H3" in rule_ids(result)
+
+
+def test_adm_h6_an_on_body_injector_is_not_also_an_injection_and_needs_the_sq_route() -> None:
+    applied = assess(claim(admin("pegfilgrastim", "14:00", route="SQ", hcpcs="J2506",
+                                 technique="ON_BODY_INJECTOR", dose="6"),
+                           lines=(("J2506", "12"),)))  # fmt: skip
+    assert codes(applied) == {"96377": 1} and not applied.needs_review
+    iv = assess(claim(admin("pegfilgrastim", "14:00", route="IV", hcpcs="J2506",
+                            technique="ON_BODY_INJECTOR", dose="6")))  # fmt: skip
+    assert codes(iv) == {} and "ADM-H5" in rule_ids(iv) and iv.needs_review

@@ -7,7 +7,7 @@ import pytest
 
 from rules import assess
 from schemas.decision import CorrectionAction, Severity
-from tests.rules.checks.builders import EX, chemo, ex, finding_detail_tests, ns
+from tests.rules.checks.builders import EX, chemo, ex, finding_detail_tests, ns, rt
 from tests.rules.mar_builder import admin, claim, fired
 from tests.rules.rule_cases import RuleCase, decide, rule_case_tests
 
@@ -108,7 +108,7 @@ def test_a_certain_removal_names_the_line_and_code_it_removes(
     assert correction.codes == (code,) and correction.line_numbers == (line,)
     [finding] = [f for f in result.findings if f.rule_id == rule_id]
     assert line in finding.line_numbers
-    assert finding.message.endswith(f"Line {line} removed.")
+    assert f"Line {line} removed. Why: " in finding.message
 
 
 def test_ncci_ptp_indicator_0_removes_the_column_two_line() -> None:
@@ -143,12 +143,44 @@ def test_bnd_b7e_pair_is_not_reported_again_by_ncci_ptp() -> None:
     assert fired(result, "BND-B7E") and not fired(result, "NCCI-PTP")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: BND-B8 removes 36000 beside any 96360-96379 code, including 96372 "
-    "(SQ/IM injection) alone, though it declares 'an infusion, push or hydration code'",
-)
 def test_bnd_b8_leaves_an_iv_start_beside_a_subcutaneous_injection_alone() -> None:
     sq = admin("filgrastim", "10:00", route="SQ", site=None, dose="480", unit="mcg")
     result = assess(claim(sq, lines=(("J1442", "480"), ("36000", "1"))))
     assert not fired(result, "BND-B8")
+
+
+# -- NCCI PTP per line pair ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("col1", "col2", "modifier"), [("96413", "96372", "59"), ("96413", "96360", "XE")]
+)
+def test_ncci_ptp_a_column_two_code_on_two_lines_needs_the_modifier_on_each(
+    col1: str, col2: str, modifier: str
+) -> None:
+    """The I/OCE judges each pair of lines (edit 40): the bypass modifier on the first
+    column-two line does not clear the second."""
+    result = assess(claim(lines=((col1, "1"), (col2, "1", modifier), (col2, "1"))))
+    [ptp] = [f for f in result.findings if f.rule_id == "NCCI-PTP"]
+    assert ptp.line_numbers == (1, 3) and ptp.codes == tuple(sorted((col1, col2)))
+    assert f"line 3 of {col2} has no NCCI-bypass modifier" in ptp.message
+    assert result.needs_review
+    both = assess(claim(lines=((col1, "1"), (col2, "1", modifier), (col2, "1", modifier))))
+    assert not fired(both, "NCCI-PTP")
+
+
+def test_ncci_ptp_removes_a_line_once_whatever_the_number_of_edits_against_it() -> None:
+    # 77300 is the column-two code of both 77306 and 77307 (indicator 0).
+    result = assess(rt(("77300", "1"), ("77306", "1"), ("77307", "1")))
+    removed = [n for c in result.corrections for n in c.line_numbers]
+    assert removed.count(1) == 1 and len(removed) == len(set(removed))
+    removals = [f for f in result.findings if f.rule_id == "NCCI-PTP" and f.severity is WARNING]
+    assert len(removals) == len(result.corrections) == 1
+
+
+def test_ncci_ptp_never_judges_a_line_an_earlier_rule_removed() -> None:
+    """99211 is removed beside chemotherapy (BND-B7); its NCCI pair with the clinic visit
+    (indicator 1, no modifier on 99211) must not send the corrected claim to review."""
+    result = assess(chemo(("99211", "1"), ("G0463", "1", "25")))
+    assert [(c.rule_id, c.line_numbers) for c in result.corrections] == [("BND-B7", (2,))]
+    assert not fired(result, "NCCI-PTP") and not result.needs_review

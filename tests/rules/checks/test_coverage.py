@@ -31,10 +31,10 @@ CASES: dict[str, RuleCase] = {
         fires=lambda: ex(rt(("77402", "12"), dx=BONE, **EX)),
         quiet=lambda: ex(rt(("77402", "10"), dx=BONE, **EX)),
         severity=Severity.ERROR, says="12 fractions; payer policy EX-FX-BONE allows 10",
-        codes=()),
+        codes=("77402",)),
     "COV-CW": RuleCase(
         fires=lambda: rt(("77402", "5"), dx=BONE), quiet=lambda: rt(("77402", "1"), dx=BONE),
-        severity=Severity.INFO, says="Bone metastasis treated in 5 fractions", codes=()),
+        severity=Severity.INFO, says="Bone metastasis treated in 5 fractions", codes=("77402",)),
 }  # fmt: skip
 
 test_fires_and_says_what_it_should, test_is_silent_on_its_negative_case = rule_case_tests(CASES)

@@ -67,7 +67,8 @@ CASES: dict[str, RuleCase] = {
     "RO-RB8": RuleCase(
         fires=lambda: bare(rt(("77401", "1"), ("77332", "1"), day=OLD)),
         quiet=lambda: bare(rt(("77401", "1"), ("77300", "1"), day=OLD)),
-        severity=ERROR, says="Superficial radiation 77401 billed with 77332", codes=("77332",)),
+        severity=ERROR, says="Superficial radiation 77401 billed with 77332",
+        codes=("77332", "77401")),
     "RO-RB11": RuleCase(
         fires=lambda: rt(("77470", "2")), quiet=lambda: rt(("77470", "1")),
         severity=ERROR, says="77470 is once per course; 2 units billed", codes=("77470",)),
@@ -97,8 +98,8 @@ CASES: dict[str, RuleCase] = {
         fires=lambda: rt(("77263", "1", "", "2026-05-06"), ("77402", "1", "", "2026-05-04")),
         quiet=lambda: rt(("77263", "1", "", "2026-05-04"), ("77402", "1", "", "2026-05-06")),
         severity=ERROR,
-        says="Delivery on 2026-05-04 precedes clinical treatment planning on 2026-05-06",
-        codes=("77402",)),
+        says="Delivery on 2026-05-04 precedes clinical treatment planning (77263) on 2026-05-06",
+        codes=("77263", "77402")),
     "RO-HS1": RuleCase(
         fires=lambda: rt(("77373", "1")), quiet=lambda: rt(("77402", "1")),
         severity=Severity.WARNING, says="High-scrutiny services (77373)", codes=("77373",)),
@@ -132,7 +133,7 @@ def _finding(result: Assessment, rule_id: str) -> Finding:
 def test_ro_rb6_flags_a_technical_modifier() -> None:
     finding = _finding(assess(rt(("77373", "1", "TC"))), "RO-RB6")
     assert finding.severity is ERROR and finding.codes == ("77373",)
-    assert finding.message == "Modifier TC on a technical-only delivery code."
+    assert finding.message.startswith("Modifier TC on a technical-only delivery code. Why: ")
     assert finding.suggested_correction == "remove modifier TC"
     assert not fired(assess(rt(("77373", "1"))), "RO-RB6")
 
@@ -140,7 +141,8 @@ def test_ro_rb6_flags_a_technical_modifier() -> None:
 def test_ro_rb8_a_visit_only_when_77401_is_billed_alone() -> None:
     with_other = assess(rt(("77401", "1"), ("77300", "1"), ("99213", "1"), day=OLD, setting="P"))
     finding = _finding(with_other, "RO-RB8")
-    assert finding.codes == ("99213",) and finding.message.endswith("billed with 99213.")
+    assert finding.codes == ("77401", "99213")
+    assert finding.message.startswith("Superficial radiation 77401 billed with 99213.")
     alone = assess(rt(("77401", "1"), ("99213", "1"), day=OLD, setting="P"))
     assert not fired(alone, "RO-RB8")
 
@@ -148,16 +150,19 @@ def test_ro_rb8_a_visit_only_when_77401_is_billed_alone() -> None:
 def test_ro_rb11_flags_77336_beyond_the_leftover_week() -> None:
     result = assess(rt(("77402", "8"), ("77336", "3")))
     finding = _finding(result, "RO-RB11")
-    assert finding.message == "77336 x3 for 8 fractions: at most one per five fractions."
+    assert finding.message.startswith(
+        "77336 x3 for 8 fractions: at most one per five fractions. Why: "
+    )
     assert finding.codes == ("77336",) and not fired(result, "RO-Q14")
 
 
 def test_ro_rb11_sbrt_is_at_most_five_fractions_and_77435_once_per_course() -> None:
     six = _finding(assess(rt(("77373", "6"))), "RO-RB11")
-    assert six.message == "SBRT is at most 5 fractions; 6 billed." and six.codes == ("77373",)
+    assert six.message.startswith("SBRT is at most 5 fractions; 6 billed. Why: ")
+    assert six.codes == ("77373",)
     assert not fired(assess(rt(("77373", "5"))), "RO-RB11")
     twice = _finding(assess(rt(("77373", "5"), ("77435", "2"))), "RO-RB11")
-    assert twice.message == "77435 is once per course; 2 units billed."
+    assert twice.message.startswith("77435 is once per course; 2 units billed. Why: ")
 
 
 @pytest.mark.parametrize(
@@ -171,19 +176,25 @@ def test_ro_rb2_window_is_the_rows_days_before_or_after_77301(on: str, fires: bo
 
 def test_ro_w2_77431_is_not_for_a_longer_course() -> None:
     finding = _finding(assess(rt(("77402", "5"), ("77431", "1"), setting="P")), "RO-W2")
-    assert finding.message == "77431 is for a course of 1-2 fractions; 5 delivered."
+    assert finding.message.startswith("77431 is for a course of 1-2 fractions; 5 delivered. Why: ")
     assert finding.codes == ("77431",) and finding.severity is ERROR
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: RO-C1 declares simulation and dosimetric planning must precede "
-    "delivery (spec 7.1) but compares the delivery with clinical planning 77261-77263 only",
+@pytest.mark.parametrize(
+    ("planning", "phase"), [("77290", "simulation"), ("77301", "dosimetric planning")]
 )
-@pytest.mark.parametrize("planning", ["77290", "77301"])
-def test_ro_c1_simulation_and_dosimetric_planning_also_precede_delivery(planning: str) -> None:
+def test_ro_c1_simulation_and_dosimetric_planning_also_precede_delivery(
+    planning: str, phase: str
+) -> None:
     result = assess(rt((planning, "1", "", "2026-05-06"), ("77402", "1", "", "2026-05-04")))
-    assert fired(result, "RO-C1")
+    finding = _finding(result, "RO-C1")
+    assert finding.message.startswith(
+        f"Delivery on 2026-05-04 precedes {phase} ({planning}) on 2026-05-06."
+    )
+    assert finding.codes == tuple(sorted((planning, "77402")))
+    # On the same day or after it, it does not (no PTP edit pairs 77301 with delivery).
+    same_day = assess(rt((planning, "1", "", "2026-05-04"), ("77402", "1", "", "2026-05-04")))
+    assert not fired(same_day, "RO-C1")
 
 
 # -- the NCCI table first, the spec's rules as the backstop -----------------------------------
