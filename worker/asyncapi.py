@@ -20,7 +20,8 @@ from worker.topology import Direction, TopicSpec, Topology
 
 
 def _describe(topic: TopicSpec) -> str:
-    return f"{topic.description} Key: {topic.key}. Partition: {topic.partitioning.value}."
+    writer = "" if topic.writer == "the worker" else f" Written by {topic.writer}."
+    return f"{topic.description}{writer} Key: {topic.key}. Partition: {topic.partitioning.value}."
 
 
 def _documenting_broker(topology: Topology, bootstrap: str) -> KafkaBroker:

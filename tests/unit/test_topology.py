@@ -71,6 +71,9 @@ def test_the_asyncapi_document_is_the_processors_topology() -> None:
     assert actions == {t.name: t.direction.value for t in TOPOLOGY.topics}
     assert actions[NAMES.submitted] == Direction.RECEIVE == "receive"
     assert actions[NAMES.audit_checkpoints] == "send"
+    # The review app's topics are documented as the review app's.
+    described = doc["channels"][NAMES.review_actions]["description"]
+    assert "Written by the review app." in described and "hash chain" in described
 
 
 def test_headers_documented_are_exactly_those_written() -> None:
