@@ -92,8 +92,12 @@ def checked_policies(policies: tuple[PayerPolicy, ...]) -> tuple[PayerPolicy, ..
     the rule's defaults. A row that would silently do nothing (an unknown rule or action, a
     missing or mistyped parameter) refuses the whole pack with a located error."""
     out = []
+    ids: set[str] = set()
     for policy in policies:
         where = f"payer_policies.csv row {policy.row} (policy {policy.policy_id})"
+        if policy.policy_id in ids:
+            raise PolicyError(f"{where}: policy_id repeats an earlier row's")
+        ids.add(policy.policy_id)
         rule = RULES.get(policy.rule_id)
         if rule is None:
             raise PolicyError(

@@ -57,8 +57,9 @@ PACK_Q2 = Rule(
         "edits because the pack carries no practitioner table."
     ),
     why=(
-        "Practitioner and hospital PTP edits differ (shared/data README); load the CMS "
-        "practitioner file into the pack to check physician claims exactly."
+        "Practitioner and hospital outpatient PTP edits are different CMS files; a "
+        "professional claim checked with the hospital edits may miss an edit or meet one that "
+        "does not apply to it."
     ),
     confidence=M,
     section="6.1",
