@@ -5,8 +5,9 @@
 
 Inputs: ``hcpcs_level2_drugs.csv`` of ``shared/data`` (default ``../shared/data``; every HCPCS
 Level II drug, biological and radiopharmaceutical code with its dates, OPPS status and CMS short
-descriptor, from the CMS I/OCE HCPCS table; provenance in that folder's README) and the
-specification's drug table ``rules/data/drugs.csv``. Output: ``rules/data/drug_codes.csv``, one
+descriptor, from the CMS I/OCE HCPCS table; provenance in that folder's README), the CPT drug
+product codes (immune globulins, vaccines) of ``hcpcs_attributes.csv`` in the same folder, and
+the specification's drug table ``rules/data/drugs.csv``. Output: ``rules/data/drug_codes.csv``, one
 row per HCPCS drug code and date range (``HEADER``). The rules, their bases and their sources
 are documented in ``rules/data/drug_codes.README.md``.
 
@@ -901,10 +902,65 @@ def _continues(before: dict[str, str], after: dict[str, str]) -> bool:
     return adjacent and same
 
 
-def catalogue_table(level2_rows: Sequence[dict[str, str]]) -> Table:
-    """``derive`` with the spec's table of this repository, as a ``tools.refdata`` table."""
+# CPT (Category I) drug product codes, which the Level II file does not hold: immune globulins
+# and vaccines, by the CPT sections that list them (the administration codes 90460-90474 are
+# outside both). Their CPT descriptors are AMA text the shared data leaves out, so they are
+# named by their section and classed by it.
+CPT_PRODUCTS = (
+    ("90281", "90399", "CPT immune globulin product", "immune-globulin"),
+    ("90476", "90759", "CPT vaccine or toxoid product", "vaccine"),
+)
+ATTRIBUTES = "hcpcs_attributes.csv"
+
+
+def _cpt_product(code: str) -> tuple[str, str] | None:
+    """(name, basis) of a CPT drug product code; None for any other code."""
+    for low, high, name, basis in CPT_PRODUCTS:
+        if len(code) == 5 and code.isdigit() and low <= code <= high:
+            return name, basis
+    return None
+
+
+def cpt_product_rows(attribute_rows: Sequence[dict[str, str]]) -> Rows:
+    """The CPT drug product codes of the I/OCE HCPCS attribute table, as catalogue rows: every
+    date range the I/OCE carries them (ranges with one status merged), THER and NC (immune
+    globulin for immunodeficiency is a disputed class, spec 4.1 rule 3; vaccines are given
+    with their own administration codes, not 96372)."""
+    out: Rows = []
+    for r in sorted(attribute_rows, key=lambda x: (x["hcpcs"], x["effective_from"])):
+        product = _cpt_product(r["hcpcs"])
+        if product is None:
+            continue
+        row = {
+            "hcpcs": r["hcpcs"],
+            "effective_from": r["effective_from"],
+            "effective_through": r["effective_through"],
+            "name": product[0],
+            "unit_amount": "",
+            "unit": "",
+            "family": THER,
+            "hormonal": "false",
+            "electrolyte": "false",
+            "confidence": NC,
+            "basis": product[1],
+            "successor": "",
+        }
+        if out and out[-1]["hcpcs"] == row["hcpcs"] and _continues(out[-1], row):
+            out[-1]["effective_through"] = row["effective_through"]
+        else:
+            out.append(row)
+    return out
+
+
+def catalogue_table(
+    level2_rows: Sequence[dict[str, str]], attribute_rows: Sequence[dict[str, str]] = ()
+) -> Table:
+    """``derive`` with the spec's table of this repository, and the CPT drug products of the
+    attribute table, as a ``tools.refdata`` table (ordered by code and date)."""
     spec = read_rows(SPEC)
-    return HEADER, [[r[k] for k in HEADER] for r in derive(level2_rows, spec)]
+    rows = derive(level2_rows, spec) + cpt_product_rows(attribute_rows)
+    rows.sort(key=lambda r: (r["hcpcs"], r["effective_from"]))
+    return HEADER, [[r[k] for k in HEADER] for r in rows]
 
 
 # -- command line --------------------------------------------------------------------------------
@@ -931,7 +987,8 @@ def main(argv: list[str]) -> int:
     if not (shared / SOURCE).exists():
         print(f"{shared}: no {SOURCE}", file=sys.stderr)
         return 2
-    text = render(catalogue_table(read_rows(shared / SOURCE)))
+    attributes = read_rows(shared / ATTRIBUTES) if (shared / ATTRIBUTES).exists() else []
+    text = render(catalogue_table(read_rows(shared / SOURCE), attributes))
     if checking:
         same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
         print(f"{OUT.name}: {'same' if same else 'DIFFERS from a rebuild'}")

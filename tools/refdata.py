@@ -125,7 +125,7 @@ def icd10cm_codes_table() -> Table:
 FROM_SHARED: dict[str, tuple[tuple[str, ...], Callable[..., Table]]] = {
     "ncci_ptp_hospital.csv": (("ncci_ptp_oncology.csv",), ptp_table),
     "hcpcs_quarters.csv": (("hcpcs_attributes.csv",), hcpcs_table),
-    "drug_codes.csv": (("hcpcs_level2_drugs.csv",), drugs.catalogue_table),
+    "drug_codes.csv": (("hcpcs_level2_drugs.csv", "hcpcs_attributes.csv"), drugs.catalogue_table),
     "imrt_conflicts.csv": (("imrt_conflicts.csv",), imrt_table),
     "ncci_bypass_modifiers.csv": (("ioce_modifiers.csv", "ioce_versions.csv"), bypass_table),
     "addon_primary_map.csv": (("addon_primary_map.csv",), addon_table),

@@ -60,7 +60,8 @@ def test_left_out_parameters_take_the_rules_declared_defaults() -> None:
     texts = current_texts()
     header = texts["payer_policies.csv"].splitlines()[0]
     texts["payer_policies.csv"] = "\n".join(
-        (header, row("BND-B11", "require_modifier"), row("BND-B12", "review"),
+        (header, row("BND-B11", "require_modifier"),
+         row("BND-B12", "review").replace("P1", "P3"),
          row("RO-RB2", "window_days", "codes=77014").replace("P1", "P2"))
     ) + "\n"  # fmt: skip
     pack = pack_from_texts("defaults", texts)
@@ -79,3 +80,9 @@ def test_every_documented_action_is_declared_by_the_rules_the_docs_name() -> Non
     texts = current_texts()
     texts["payer_policies.csv"] = TEMPLATE.read_text()
     assert len(pack_from_texts("template", texts).payer_policies) == 7
+
+
+def test_a_repeated_policy_id_refuses_the_pack() -> None:
+    """Two rows with one id would leave which one decides to chance."""
+    with pytest.raises(PolicyError, match=r"row 3 \(policy P1\): policy_id repeats"):
+        pack_with(row("BND-B11", "require_modifier"), row("BND-B12", "review"))

@@ -309,6 +309,20 @@ def test_electrolytes_are_flagged_so_a_hydration_bag_keeps_them() -> None:
     assert not flagged & {"J7030", "S5012", "J1100", "J2540"}  # fluids, a salt of another drug
 
 
+def test_cpt_drug_products_come_from_the_attribute_table(catalogue: list[dict[str, str]]) -> None:
+    attributes = read(ROOT / "tests" / "fixtures" / "cms" / "hcpcs_attributes.csv")
+    rows = drugs.cpt_product_rows(attributes)
+    assert [
+        (r["hcpcs"], r["effective_from"], r["effective_through"], r["basis"]) for r in rows
+    ] == [
+        ("90371", "2019-07-01", "2036-03-31", "immune-globulin"),
+        ("90686", "2019-07-01", "2036-03-31", "vaccine"),  # two I/OCE ranges, one row
+    ]  # the administration code 90460 and every non-product code are left out
+    assert {(r["family"], r["confidence"]) for r in rows} == {("THER", "NC")}
+    vendored = {(r["hcpcs"], r["effective_from"]): r for r in catalogue}
+    assert all(vendored[(r["hcpcs"], r["effective_from"])] == r for r in rows)
+
+
 def test_the_maintainer_check_compares_with_a_rebuild(
     tmp_path: Path, excerpt: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
