@@ -20,7 +20,7 @@ from rich.table import Table
 from review import queries
 from review.database import connect, migrate, writer
 from review.readmodel import Status
-from review.settings import ReviewSettings
+from review.settings import ReviewSettings, with_worker_topics
 
 review = typer.Typer(
     no_args_is_help=True,
@@ -207,7 +207,8 @@ def rebuild_cmd() -> None:
     from review.web import topic_names
     from worker.settings import Settings
 
-    settings, worker = ReviewSettings(), Settings()
+    worker = Settings()
+    settings = with_worker_topics(ReviewSettings(), worker.topics)
     engine = connect(settings.database_url)
     migrate(engine)
     totals = asyncio.run(

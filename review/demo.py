@@ -14,7 +14,7 @@ from review.action_log import topic_configs
 from review.database import connect, migrate
 from review.feed import rebuild
 from review.readmodel import Status
-from review.settings import ReviewSettings
+from review.settings import ReviewSettings, with_worker_topics
 from review.web import topic_names
 from worker.topic_admin import ensure_topics
 from worker.topology import Topics
@@ -22,7 +22,7 @@ from worker.topology import Topics
 
 async def fill_read_model(bootstrap: str, topics: Topics, database_url: str | None = None) -> int:
     """Rebuild the read model from the broker's topics; the number of claims in review."""
-    settings = ReviewSettings()
+    settings = with_worker_topics(ReviewSettings(), topics)
     url = database_url or settings.database_url
     await ensure_topics(bootstrap, topic_configs(settings), settings.actions_partitions)
     engine = connect(url)

@@ -55,3 +55,17 @@ class ReviewSettings(BaseSettings):
     feed_poll_ms: int = Field(default=200, ge=10)
     page_size: int = Field(default=50, ge=5, le=500)
     log_level: str = "INFO"
+
+
+def with_worker_topics(settings: ReviewSettings, topics: object) -> ReviewSettings:
+    """The action topics as the worker's topology names them (``ONCOSCRUB_TOPICS__REVIEW_ACTIONS``
+    …), unless this app's own settings name them."""
+    update = {}
+    for mine, theirs in (
+        ("actions_topic", "review_actions"),
+        ("actions_checkpoints_topic", "review_actions_checkpoints"),
+    ):
+        declared = getattr(topics, theirs, None)
+        if mine not in settings.model_fields_set and isinstance(declared, str):
+            update[mine] = declared
+    return settings.model_copy(update=update) if update else settings

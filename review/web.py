@@ -39,7 +39,7 @@ from review.draft import EditError, check, parse_edit, resubmission
 from review.events import ActionKind, CloseReason, ReviewAction, action_id
 from review.feed import Feed, applied_through
 from review.readmodel import Status, TopicNames
-from review.settings import AuthMode, ReviewSettings
+from review.settings import AuthMode, ReviewSettings, with_worker_topics
 from review.timeline import layout
 from schemas.decision import Correction
 from worker.audit.chain import ChainHead
@@ -142,8 +142,8 @@ def create_app(
     kafka: bool = True,
 ) -> FastAPI:
     """The ASGI app. ``kafka=False``: no action log and no feed (pages read the database only)."""
-    settings = settings or ReviewSettings()
     worker = worker or Settings()
+    settings = with_worker_topics(settings or ReviewSettings(), worker.topics)
     services = Services(
         settings=settings,
         worker=worker,
