@@ -4,7 +4,6 @@ bytes, so a rebalance never waits long for the lock."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections import Counter
@@ -12,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from deploy.kafkatools import WorkerProcess, claim_items, produce, read_outputs
-from schemas import AuditEvent
+from deploy.kafkatools import WorkerProcess, claim_items, produce
+from schemas import ReasonCode
 from schemas.examples import max_size_claim
 from tests.fault.conftest import Scale
+from tests.fault.tally import Tally
 from worker.audit.chain import verify
 from worker.audit.log import checkpoints_from_topic, records_from_topic
 from worker.topology import Topics
@@ -38,23 +38,17 @@ async def test_two_workers_decide_maximum_size_claims_without_a_rebalance_storm(
     first = WorkerProcess(kafka_bootstrap, topics, "heavy-1", tmp_path)
     second = WorkerProcess(kafka_bootstrap, topics, "heavy-2", tmp_path)
     try:
-        async with asyncio.timeout(1200):
-            while True:
-                out = await read_outputs(kafka_bootstrap, topics)
-                if len(out.decisions) >= len(ids):
-                    break
-                assert first.alive() and second.alive()
-                await asyncio.sleep(1)
+        async with Tally(kafka_bootstrap, topics) as seen:
+            await seen.until(len(ids), lambda: first.alive() and second.alive(), timeout=3600)
     finally:
         assert first.terminate(120) == 0
         assert second.terminate(120) == 0
     took = time.monotonic() - began
 
-    decided = Counter(r.key.decode() for r in out.decisions if r.key is not None)
+    decided = Counter(d.key.decode() for d in seen.decisions if d.key is not None)
     assert set(decided) == set(ids) and all(n == 1 for n in decided.values())
-    events = [AuditEvent.model_validate_json(r.value) for r in out.audit]
-    assert len(events) == len(ids)
-    assert not [e for e in events if e.reasons and e.reasons[0].value == "over_time_budget"]
+    assert len(seen.events) == len(ids)
+    assert not [e for e in seen.events if ReasonCode.OVER_TIME_BUDGET in e.reasons]
     records = [r async for r in records_from_topic(kafka_bootstrap, topics.audit)]
     report = verify(
         records, await checkpoints_from_topic(kafka_bootstrap, topics.audit_checkpoints)

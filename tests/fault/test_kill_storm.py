@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,13 +18,11 @@ from deploy.kafkatools import (
     claim_items,
     create_topics,
     produce,
-    read_outputs,
-    read_topic,
 )
 from deploy.localkafka import LocalKafka
-from schemas import AuditEvent
 from schemas.examples import example_claim
 from tests.fault.conftest import Scale
+from tests.fault.tally import Tally, aborted_records
 from worker.audit.chain import verify
 from worker.audit.log import checkpoints_from_topic, records_from_topic
 from worker.topology import Topics
@@ -92,37 +91,37 @@ async def test_kill_9_storm_and_a_broker_restart_lose_and_duplicate_nothing(
 
     survivor = WorkerProcess(kafka.bootstrap, topics, "survivor", tmp_path, WORKER_ENV)
     try:
-        async with asyncio.timeout(900):
-            while True:
-                out = await read_outputs(kafka.bootstrap, topics)
-                if len(out.decisions) >= len(ids) and len(out.audit) >= len(ids):
-                    break
-                assert survivor.alive(), "\n".join(survivor.log_lines()[-20:])
-                await asyncio.sleep(1)
+        async with Tally(kafka.bootstrap, topics) as seen:
+            await seen.until(len(ids), survivor.alive, timeout=3600,
+                             what="\n".join(survivor.log_lines()[-20:]))  # fmt: skip
     finally:
         assert survivor.terminate(120) == 0
     took = time.monotonic() - began
 
     assert (kills, restarts) == (scale.kills, scale.broker_restarts)
-    decided = Counter(r.key.decode() for r in out.decisions if r.key is not None)
+    decided = Counter(d.key.decode() for d in seen.decisions if d.key is not None)
     assert not [k for k, n in decided.items() if n > 1], "a claim was decided twice"
-    assert set(decided) == set(ids) and len(out.decisions) == len(ids)
-    events = [AuditEvent.model_validate_json(r.value) for r in out.audit]
+    assert set(decided) == set(ids) and len(seen.decisions) == len(ids)
+    events = seen.events
     assert len(events) == len(ids) and len({e.event_id for e in events}) == len(ids)
     assert {e.claim_id for e in events} == set(ids)
+    assert len({e.worker_id for e in events}) >= 2  # the killed workers' work survived
 
     records = [r async for r in records_from_topic(kafka.bootstrap, topics.audit)]
     pins = await checkpoints_from_topic(kafka.bootstrap, topics.audit_checkpoints)
     report = verify(records, pins)
     assert report.ok, report.breaks[:3]
     assert report.events == len(ids) and report.checkpoints_checked >= 3
-    raw = await read_topic(kafka.bootstrap, topics.audit, "read_uncommitted")
-    assert len(raw) > len(ids), "no kill landed inside a transaction"
+    del records  # gigabytes at the full size
+    # The read_uncommitted view holds records of the transactions the kills cut short.
+    aborted = await aborted_records(kafka.bootstrap, topics.audit)
+    assert aborted > 0, "no kill landed inside a transaction"
 
     # Every log line is JSON (but the standard library's resource tracker's note, after a
     # kill, of the pool's semaphores its dead parent could not release); no claim id,
     # patient reference or drug name reached one.
-    markers = {*ids, *(c["patient_ref"] for c in claims), "paclitaxel", "carboplatin"}
+    # (The example claims' ids and patient references have these shapes; any at all fails.)
+    markers = re.compile(r"CLM-\d{8}|PSN-[0-9a-f]{12}|paclitaxel|carboplatin")
     decisions_logged = 0
     for log in tmp_path.glob("*.log"):
         text = log.read_text(errors="replace")
@@ -130,9 +129,9 @@ async def test_kill_9_storm_and_a_broker_restart_lose_and_duplicate_nothing(
         foreign = [line for line in lines if not line.startswith("{")]
         assert all("resource_tracker" in line for line in foreign), foreign[:4]
         assert log.name != "survivor.log" or not foreign  # a clean stop leaves nothing behind
-        events = [json.loads(line) for line in lines if line.startswith("{")]
-        decisions_logged += sum(1 for e in events if e["event"] == "decision")
-        assert not [m for m in markers if m in text], log.name
+        logged = [json.loads(line) for line in lines if line.startswith("{")]
+        decisions_logged += sum(1 for e in logged if e["event"] == "decision")
+        assert not markers.findall(text), log.name
     assert decisions_logged >= len(ids)  # decision lines were written, with claim refs only
     print(f"\nkill storm: {len(ids)} claims, {kills} kills, {restarts} broker restart(s), "
           f"{took:.0f} s")  # fmt: skip
