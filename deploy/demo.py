@@ -24,6 +24,7 @@ from rich.table import Table
 
 from deploy.kafkatools import Outputs, WorkerProcess, produce, wait_for_decisions
 from deploy.localkafka import LocalKafka, kafka_version
+from review.demo import closing_lines, fill_read_model
 from schemas import AuditEvent, ComputedLine, ReviewRequest, ScrubbedClaim
 from worker.audit.chain import verify
 from worker.audit.log import checkpoints_from_topic, records_from_topic
@@ -105,6 +106,9 @@ async def _run(console: Console, kafka: LocalKafka) -> int:
             f"{report.checkpoints_checked} checkpoint(s) matched "
             "(oncoscrub audit verify does the same on any log)."
         )
+        in_review = await fill_read_model(kafka.bootstrap, topics)
+        for line in closing_lines(in_review):
+            console.print(line)
         code = worker.terminate()
         stopped = [json.loads(line) for line in worker.log_lines() if '"processor_stopped"' in line]
         console.print(f"Worker stopped (exit {code}): {stopped[-1] if stopped else 'no summary'}")

@@ -93,6 +93,10 @@ def _attach_batch_and_audit() -> None:
     cli.add_typer(audit, name="audit")
     cli.add_typer(pack, name="pack")
     cli.command("scrub")(scrub_cmd)
+    # The review app is its own package beside the worker; its CLI hangs off the same script.
+    from review.cli import review
+
+    cli.add_typer(review, name="review")
 
 
 _attach_batch_and_audit()

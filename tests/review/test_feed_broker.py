@@ -4,7 +4,9 @@ review action is on claims.review-actions once, in a chain that verifies."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.exc import OperationalError
+from typer.testing import CliRunner
 
 from deploy.kafkatools import InProcessWorker, claim_items, produce, read_topic, wait_for_decisions
 from review import readmodel
@@ -28,6 +31,7 @@ from schemas.audit import AuditCheckpoint
 from schemas.examples import example_claim
 from tests.review.helpers import correctable_claim, names_of, review_claims
 from worker.audit.chain import AuditRecord, ChainHead, verify
+from worker.cli import cli
 from worker.topology import OutRecord, Topics
 
 pytestmark = pytest.mark.broker
@@ -178,4 +182,14 @@ async def test_fed_once_across_restarts_and_failures_rebuilt_alike_actions_chain
     ordered = sorted(records, key=lambda r: (r.partition, r.offset))
     report = verify([AuditRecord(r.partition, r.offset, r.value) for r in ordered], checkpoints)
     assert report.ok and report.events == 8 and report.checkpoints_checked == 8
+
+    # The compliance command verifies the action log the same way, from the broker.
+    monkeypatch.setenv("ONCOSCRUB_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    for name, value in topics.env().items():
+        monkeypatch.setenv(name, value)
+    verified = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["audit", "verify", "--log", "review-actions", "--json"]
+    )
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.output)["events"] == 8
     await log.close()

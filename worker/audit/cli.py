@@ -9,6 +9,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from rules.pack import load_pack_dir
 from schemas.audit import AuditArchival, AuditCheckpoint
 from worker.audit import archive, log, replay
 from worker.audit.chain import AuditRecord, verify
+from worker.explain import explain_event
 from worker.settings import Settings
 
 audit = typer.Typer(
@@ -43,31 +45,41 @@ FilesOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _records(files: list[Path] | None) -> list[AuditRecord]:
+class Log(StrEnum):
+    AUDIT = "audit"
+    REVIEW_ACTIONS = "review-actions"
+
+
+def _topics(which: Log = Log.AUDIT) -> tuple[str, str]:
+    """The log's topic and its checkpoint topic: the decisions' audit log, or the review
+    app's action log, which is hash-chained and checkpointed the same way."""
+    topics = Settings().topics
+    if which is Log.REVIEW_ACTIONS:
+        return topics.review_actions, topics.review_actions_checkpoints
+    return topics.audit, topics.audit_checkpoints
+
+
+def _records(files: list[Path] | None, which: Log = Log.AUDIT) -> list[AuditRecord]:
     if files:
         return list(log.records_from_files(files))
     settings = Settings()
 
     async def collect() -> list[AuditRecord]:
-        return [
-            r
-            async for r in log.records_from_topic(settings.bootstrap_servers, settings.topics.audit)
-        ]
+        topic = _topics(which)[0]
+        return [r async for r in log.records_from_topic(settings.bootstrap_servers, topic)]
 
     return asyncio.run(collect())
 
 
 def _checkpoints(
-    files: list[Path] | None, extra: list[Path] | None
+    files: list[Path] | None, extra: list[Path] | None, which: Log = Log.AUDIT
 ) -> list[AuditCheckpoint | AuditArchival]:
     if extra:
         return log.checkpoints_from_files(extra)
     if files:  # an export directory carries its checkpoints; a bare file does not
         return log.checkpoints_from_files([f for f in files if f.is_dir()])
     settings = Settings()
-    return asyncio.run(
-        log.checkpoints_from_topic(settings.bootstrap_servers, settings.topics.audit_checkpoints)
-    )
+    return asyncio.run(log.checkpoints_from_topic(settings.bootstrap_servers, _topics(which)[1]))
 
 
 def _progress(records: list[AuditRecord], label: str) -> Iterator[AuditRecord]:
@@ -96,11 +108,19 @@ def verify_cmd(
             "checkpoint topic)."
         ),
     ] = None,
+    which: Annotated[
+        Log,
+        typer.Option(
+            "--log",
+            help="Which log to read from the broker: the decisions' audit log, or the review "
+            "app's action log (both hash-chained and checkpointed alike).",
+        ),
+    ] = Log.AUDIT,
     as_json: JsonOpt = False,
 ) -> None:
     """Check every partition's hash chain (and the checkpoints); exit 1 on any break."""
-    records = _records(files)
-    report = verify(_progress(records, "verifying"), _checkpoints(files, checkpoints))
+    records = _records(files, which)
+    report = verify(_progress(records, "verifying"), _checkpoints(files, checkpoints, which))
     result = {
         "ok": report.ok, "events": report.events,
         "partitions": {str(p): h.seq for p, h in sorted(report.heads.items())},
@@ -209,6 +229,8 @@ def show_cmd(claim_id: str, files: FilesOpt = None, as_json: JsonOpt = False) ->
             f"({e.rule_pack.content_sha256[:12]}), engine {e.engine_version}, "
             f"worker {e.worker_id}, chain seq {e.seq}"
         )
+        for line in explain_event(e):
+            out.print(f"  {line}", markup=False, highlight=False)
 
 
 @audit.command("export")
