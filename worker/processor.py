@@ -22,7 +22,12 @@ offset commit supports):
 * on revocation the in-flight batch finishes (the processing lock) before the
   partition's producer is closed and its stores' state dropped; a batch fetched
   before any rebalance is dropped, because the rebalance re-positions every
-  partition on its committed offset.
+  partition on its committed offset;
+* deciding runs in a pool of processes (``worker.deciders``), never on this event
+  loop, which must keep heartbeating; a transaction is sized by records and input
+  bytes and stops taking records at a deadline, so the lock a rebalance waits for
+  is held for seconds at most. Before joining the group the worker checks its
+  topics on the brokers (``worker.topic_check``) and starts the pool.
 """
 
 from __future__ import annotations
