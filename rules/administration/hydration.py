@@ -15,7 +15,10 @@ ADM_E1 = Rule(
         "Reports 96415/96366/96361/96423/96370 units only for time more than 30 minutes beyond "
         "each hour."
     ),
-    why="CPT time rule for each additional hour.",
+    why=(
+        "CPT counts an additional hour only when the infusion runs more than 30 minutes beyond "
+        "the previous hour."
+    ),
     confidence=H,
     section="2.6",
     sources=("S13", "S15", "S22"),

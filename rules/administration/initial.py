@@ -28,7 +28,10 @@ ADM_D1 = Rule(
         "Chooses the initial IV service by family (chemotherapy, therapeutic, hydration), then "
         "technique (infusion, push), regardless of clock order."
     ),
-    why="Hospitals must follow the CMS hierarchy.",
+    why=(
+        "Hospitals choose the initial service by the CMS hierarchy (chemotherapy, then "
+        "therapeutic, then hydration; infusion before push), not by the clock."
+    ),
     confidence=H,
     section="2.5",
     sources=("S1", "S62", "S18"),

@@ -417,9 +417,14 @@ def _hydration_problem(a: Administration) -> Rule | None:
 
 def _add_unit(out: Normalised, entries: list[Entry]) -> None:
     """One bag (or one MAR entry outside a bag) to one administration event (ADM-B1)."""
-    if entries[0][1] is _FLUSH:
-        a = entries[0][0]
-        _add_event(out, a, (_FLUSH,), [a.admin_id], Family.HYD, False, ())
+    if len(entries) == 1:  # most entries: no bag to merge
+        a, drug = entries[0]
+        if drug.family is Family.HYD and drug is not _FLUSH:
+            problem = _hydration_problem(a)
+            if problem is not None:
+                out.findings.append(problem.finding(_NOT_BILLABLE_HYDRATION[problem], [a.admin_id]))
+                return
+        _add_event(out, a, (drug,), [a.admin_id], drug.family, drug.hormonal, ())
         return
     drugs = [e for e in entries if e[1].family is not Family.HYD and not e[1].electrolyte]
     fluids = [e for e in entries if e[1].family is Family.HYD]

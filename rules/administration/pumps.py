@@ -18,7 +18,10 @@ ADM_G1 = Rule(
         "Codes initiation of a prolonged (more than 8 hours) pump infusion: 96416 "
         "(chemotherapy IV), 96425 (chemotherapy IA), C8957 (therapeutic IV, facility)."
     ),
-    why="Pump initiation is its own service; the in-chair portion is not also coded.",
+    why=(
+        "Starting a pump infusion planned for more than 8 hours is a service of its own; its "
+        "in-chair portion is not also coded."
+    ),
     confidence=M,
     section="2.8 G1, G5",
     sources=("S25", "S26", "S63"),

@@ -45,7 +45,10 @@ ADM_F2 = Rule(
     id="ADM-F2",
     title="Sequential push of a new drug",
     checks="Codes a later push of a new drug as 96411 (chemotherapy) or 96375 (therapeutic).",
-    why="CPT add-on codes for each additional sequential push.",
+    why=(
+        "Each push of a new drug after the initial service is reported with a sequential add-on"
+        " code."
+    ),
     confidence=M,
     section="2.7",
     sources=("S17", "S64"),

@@ -21,7 +21,7 @@ ADM_H1 = Rule(
         "Codes each SQ/IM injection: 96372 (therapeutic), 96401 (non-hormonal antineoplastic), "
         "96402 (hormonal antineoplastic)."
     ),
-    why="Stand-alone codes reported alongside any IV chain.",
+    why=("SQ and IM injections have codes of their own, reported beside any IV service."),
     confidence=H,
     section="2.9",
     sources=("S2", "S5"),
@@ -50,7 +50,10 @@ ADM_H2 = Rule(
         "puncture, 96542 via reservoir), pleural 96440, peritoneal 96446, intra-arterial "
         "(96420, 96422/96423, 96373) and SQ infusion (96369/96370)."
     ),
-    why="Each route has its own code.",
+    why=(
+        "Each route (intralesional, intrathecal, pleural, peritoneal, intra-arterial, "
+        "subcutaneous infusion) has a code of its own."
+    ),
     confidence=M,
     section="2.9, 2.3 B3",
     sources=("S65", "S25"),

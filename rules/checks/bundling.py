@@ -125,8 +125,11 @@ def device_blood_draw(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
             )
 
 
+_ADMINISTRATION = DRUG_ADMIN - {"96523"}
+
+
 def _administration(lines: tuple[Line, ...]) -> list[Line]:
-    return [x for x in lines if x.code in DRUG_ADMIN - {"96523"}]
+    return [x for x in lines if x.code in _ADMINISTRATION]
 
 
 BND_B7 = Rule(
@@ -434,7 +437,11 @@ NCCI_PTP = Rule(
         "modifier (59, XE, XP, XS, XU, ...) on either line of that pair, so the claim goes to "
         "review without one. Lines an earlier rule removed are not judged."
     ),
-    why="CMS NCCI edits; the I/OCE applies the same table to hospital outpatient claims.",
+    why=(
+        "CMS NCCI edits deny the column-two code billed with the column-one code on one date "
+        "unless the edit allows a modifier and the services were distinct; the I/OCE applies "
+        "them to hospital claims."
+    ),
     confidence=H,
     section="6.1, 8 Q20",
     sources=("PTP", "S19"),
@@ -489,12 +496,11 @@ def ncci_procedure_to_procedure(v: ClaimView) -> None:
                 f"NCCI PTP edit {edit.column1}/{edit.column2} (modifier indicator 0) on {day}: "
                 f"{edit.column2} is not payable beside it.",
             )
-        bypass = v.pack.bypass_modifiers.values("*", day)
         flagged: set[int] = set()
         for edit, col1, col2 in pairs:
             if edit.modifier_indicator != "1" or {id(col1), id(col2)} & (gone | flagged):
                 continue
-            if (col1.modifiers | col2.modifiers) & bypass:
+            if (col1.modifiers | col2.modifiers) & v.pack.bypass_modifiers.values("*", day):
                 continue
             flagged.add(id(col2))
             where = f"line {col2.line_number}" if col2.billed else "the computed line"

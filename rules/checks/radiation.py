@@ -36,8 +36,12 @@ RB8_EXCLUDED = (
 )  # fmt: skip
 
 
+_RADIATION_OR_SCRUTINY = RADIATION | HIGH_SCRUTINY
+
+
 def radiation_billed(v: ClaimView) -> bool:
-    return bool(v.codes & (RADIATION | HIGH_SCRUTINY))
+    # Asked by every radiation check of every claim: one precomputed set, no intersection.
+    return not v.codes.isdisjoint(_RADIATION_OR_SCRUTINY)
 
 
 def delivered_fractions(v: ClaimView) -> int:
@@ -595,7 +599,10 @@ RO_W1 = Rule(
         "Compares 77427 units with the fractions delivered on the claim: one per five, plus "
         "one for 3-4 leftover fractions; 1-2 leftover are not billed."
     ),
-    why="CMS manual text on radiation treatment management.",
+    why=(
+        "Weekly treatment management is billed per five fractions, with one more unit for 3-4 "
+        "fractions left at the end of a course; 1-2 leftover fractions are not billed."
+    ),
     confidence=H,
     section="7.2",
     sources=("S52",),
