@@ -134,7 +134,7 @@ def check_supply(claim: SubmittedClaim, drugs: Mapping[str, DrugInfo]) -> list[F
                     f"{drug.unit}.",
                     admin_ids,
                     line_numbers,
-                    suggested_correction=f"{hcpcs} x {expected} on {on}",
+                    suggested_correction=f"bill {hcpcs} x {expected} on {on}",
                 )
             )
     return findings

@@ -151,7 +151,7 @@ def test_example_01_supply_units_gemcitabine_1000_mg_is_j9201_x5() -> None:
     wrong = assess(claim(gem, lines=(("J9201", "1000"),)))
     [finding] = wrong.findings
     assert finding.rule_id == "ADM-S1" and wrong.needs_review
-    assert finding.suggested_correction == "J9201 x 5 on 2026-05-04"
+    assert finding.suggested_correction == "bill J9201 x 5 on 2026-05-04"
     assert finding.line_numbers == (1,)
 
 
