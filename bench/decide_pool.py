@@ -27,10 +27,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
 
 from rules.pack import current_pack
-from schemas.examples import example_claim, max_size_claim
+from schemas.examples import crowded_claim, example_claim, max_size_claim
 from worker.decide import Judgement, Judging, judge
 from worker.deciders import DecidingPool, PoolSpec
 from worker.topology import DEFAULT_MAX_DECISION_BYTES
@@ -80,22 +79,6 @@ async def _threads(items: Items, judging: Judging, executor: ThreadPoolExecutor)
     )
 
 
-def _slowest_claim() -> bytes:
-    claim = example_claim(7, administrations=12)
-    drugs = [a["drug"] for a in claim["administrations"]]
-    start = datetime.fromisoformat(claim["administrations"][0]["start"])
-    claim["encounters"] = [{"encounter_id": "E", "start": start.isoformat()}]
-    claim["administrations"] = [
-        {"admin_id": f"A{i}", "encounter_id": "E", "drug": drugs[i % len(drugs)], "route": "IV",
-         "documented_technique": "INFUSION", "access_site_id": "s0",
-         "start": (start + timedelta(minutes=i % 60)).isoformat(),
-         "stop": (start + timedelta(minutes=60 + i % 120)).isoformat(),
-         "order_present": True, "indication_present": True}
-        for i in range(500)
-    ]  # fmt: skip
-    return json.dumps(claim).encode()
-
-
 async def main_async(args: argparse.Namespace) -> None:
     judging = Judging(1_000_000, DEFAULT_MAX_DECISION_BYTES, current_pack())
     typical: Items = [(json.dumps(example_claim(n)).encode(), None) for n in range(args.claims)]
@@ -132,7 +115,7 @@ async def main_async(args: argparse.Namespace) -> None:
         assert all(o == first for o in others), "the three ways decided differently"
     print("decisions identical across inline, threads and processes")
 
-    slow = _slowest_claim()
+    slow = json.dumps(crowded_claim(7)).encode()
     times = []
     for _ in range(5):
         began = time.perf_counter()

@@ -142,3 +142,21 @@ def max_size_claim(n: int, administrations: int = 500, days: int = 100) -> dict[
         "administrations": admins,
         "service_lines": lines,
     }
+
+
+def crowded_claim(n: int, administrations: int = 500) -> dict[str, Any]:
+    """The slowest valid claim found to decide: ``administrations`` IV infusions in one
+    encounter on one access site, overlapping. What a per-record time budget must allow."""
+    claim = example_claim(n, administrations=12)
+    drugs = [a["drug"] for a in claim["administrations"]]
+    start = datetime.fromisoformat(claim["administrations"][0]["start"])
+    claim["encounters"] = [{"encounter_id": f"E{n}", "start": start.isoformat()}]
+    claim["administrations"] = [
+        {"admin_id": f"A{n}-{i}", "encounter_id": f"E{n}", "drug": drugs[i % len(drugs)],
+         "route": "IV", "documented_technique": "INFUSION", "access_site_id": "s0",
+         "start": (start + timedelta(minutes=i % 60)).isoformat(),
+         "stop": (start + timedelta(minutes=60 + i % 120)).isoformat(),
+         "order_present": True, "indication_present": True}
+        for i in range(administrations)
+    ]  # fmt: skip
+    return claim

@@ -37,6 +37,9 @@ import pebble
 from rules.pack import RulePack, current_pack, load_pack_dir
 from schemas.decision import ReasonCode, RulePackRef
 from worker.decide import Judgement, Judging, guarded, judge
+from worker.logs import get_logger
+
+log = get_logger("worker.deciders")
 
 # Input bytes per task: a chunk of typical claims (3 KiB) decides in about 10 ms; the
 # slowest claims measured (3.4 µs a byte) in about 0.2 s, far inside any budget.
@@ -127,8 +130,10 @@ class DecidingPool:
         self._parent = spec.judging()  # for the guarded decisions: no pack needed
         self._pool: pebble.ProcessPool | None = None
         self._pack_ref: RulePackRef | None = None
+        self._restarting = asyncio.Lock()
         self.over_budget = 0
         self.lost = 0
+        self.restarts = 0
 
     @property
     def pack_ref(self) -> RulePackRef:
@@ -140,25 +145,47 @@ class DecidingPool:
         """Start every process, each loading the pack, and wait until all have it."""
         # forkserver: processes start from a clean server, not by forking this one, whose
         # threads (pebble's own) may hold locks at the moment of a fork.
-        self._pool = pebble.ProcessPool(
+        pool = pebble.ProcessPool(
             max_workers=self.processes,
             initializer=_start_process,
             initargs=(self.spec,),
             context=multiprocessing.get_context("forkserver"),
         )
         refs = await asyncio.gather(
-            *(asyncio.wrap_future(self._pool.schedule(_pack_ref)) for _ in range(self.processes))
+            *(asyncio.wrap_future(pool.schedule(_pack_ref)) for _ in range(self.processes))
         )
-        if len(set(refs)) != 1:
+        if len(set(refs)) != 1 or (self._pack_ref not in (None, refs[0])):
+            pool.stop()  # type: ignore[no-untyped-call]
             raise RuntimeError("the pool's processes loaded different rule packs")
-        self._pack_ref = refs[0]
+        self._pool, self._pack_ref = pool, refs[0]
         return refs[0]
 
-    def _schedule(self, items: Sequence[Item]) -> pebble.ProcessFuture[list[Judgement]]:
-        if self._pool is None:
-            raise RuntimeError("the deciding pool is not started")
-        # The budget runs from when a process takes the task, not while it is queued.
-        return self._pool.schedule(_judge_chunk, args=(list(items),), timeout=self.budget_s)
+    async def _restart(self, broken: pebble.ProcessPool) -> None:
+        """A new pool for one that broke (a process killed while it held the pool's shared
+        channel, say): pebble then refuses every task. Once, whoever notices first."""
+        async with self._restarting:
+            if self._pool is not broken:
+                return
+            self._pool = None
+            broken.stop()  # type: ignore[no-untyped-call]
+            await asyncio.to_thread(broken.join, 10)
+            self.restarts += 1
+            log.warning("deciding_pool_restarted", restarts=self.restarts)
+            await self.start()
+
+    async def _schedule(self, items: Sequence[Item]) -> pebble.ProcessFuture[list[Judgement]]:
+        for attempt in range(2):
+            pool = self._pool
+            if pool is None:
+                raise RuntimeError("the deciding pool is not started")
+            try:
+                # The budget runs from when a process takes the task, not while queued.
+                return pool.schedule(_judge_chunk, args=(list(items),), timeout=self.budget_s)
+            except RuntimeError:  # pebble: "Unexpected error within the Pool"
+                if attempt:
+                    raise
+                await self._restart(pool)
+        raise AssertionError("unreachable")
 
     async def judge_prefix(self, items: Sequence[Item], deadline: float) -> list[Judgement]:
         """Judge the items in order: all of them, or the longest prefix judged when the
@@ -176,7 +203,7 @@ class DecidingPool:
             while len(futures) < min(len(groups), k + window) and (
                 not judged or time.monotonic() < deadline
             ):
-                futures.append(self._schedule([items[i] for i in groups[len(futures)]]))
+                futures.append(await self._schedule([items[i] for i in groups[len(futures)]]))
             if k >= len(futures):
                 break  # past the deadline: never sent
             future = futures[k]
@@ -185,8 +212,9 @@ class DecidingPool:
             await finished(future)
             try:
                 judged += future.result()
-            except (TimeoutError, pebble.ProcessExpired):
-                # A record of the chunk is slow or ends its process: each alone, in budget.
+            except (TimeoutError, pebble.ProcessExpired, RuntimeError):
+                # A record of the chunk is slow or ends its process (or the pool broke under
+                # it, which RuntimeError says): each alone, in budget, on a working pool.
                 for i in group:
                     if judged and time.monotonic() > deadline:
                         return judged
@@ -200,14 +228,14 @@ class DecidingPool:
     async def judge(self, raw: bytes | None, key: bytes | None) -> Judgement:
         """One record, alone, within the budget; over it or lost, the guarded decision.
         Never raises (but for the caller's cancellation)."""
-        future = self._schedule([(raw, key)])
+        future = await self._schedule([(raw, key)])
         await finished(future)
         try:
             [judgement] = future.result()
         except TimeoutError:
             self.over_budget += 1
             return self._guarded(raw, key, ReasonCode.OVER_TIME_BUDGET)
-        except pebble.ProcessExpired:
+        except (pebble.ProcessExpired, RuntimeError):  # RuntimeError: the pool broke under it
             self.lost += 1
             return self._guarded(raw, key, ReasonCode.DECIDER_LOST)
         except Exception as exc:

@@ -4,6 +4,7 @@ bytes, so a rebalance never waits long for the lock."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -26,18 +27,29 @@ pytestmark = [pytest.mark.broker, pytest.mark.fault]
 STORM = ("Heartbeat session expired", "producer_fenced", "member_id was not recognized")
 
 
+def owns_partitions(worker: WorkerProcess) -> bool:
+    """The worker's latest assignment is not empty."""
+    assigned = [json.loads(line)["partitions"] for line in worker.log_lines()
+                if '"partitions_assigned"' in line]  # fmt: skip
+    return bool(assigned and assigned[-1])
+
+
 async def test_two_workers_decide_maximum_size_claims_without_a_rebalance_storm(
     kafka_bootstrap: str, topics: Topics, scale: Scale, tmp_path: Path
 ) -> None:
     claims = [max_size_claim(n) for n in range(scale.heavy_claims)]
     assert all(len(c["administrations"]) == 500 for c in claims)
     ids = [c["claim_id"] for c in claims]
-    await produce(kafka_bootstrap, topics.submitted, claim_items(claims))
-
     began = time.monotonic()
     first = WorkerProcess(kafka_bootstrap, topics, "heavy-1", tmp_path)
     second = WorkerProcess(kafka_bootstrap, topics, "heavy-2", tmp_path)
     try:
+        # Both in the group before the claims arrive, so that both get a share to decide.
+        async with asyncio.timeout(300):
+            while not all(owns_partitions(w) for w in (first, second)):
+                assert first.alive() and second.alive()
+                await asyncio.sleep(0.2)
+        await produce(kafka_bootstrap, topics.submitted, claim_items(claims))
         async with Tally(kafka_bootstrap, topics) as seen:
             await seen.until(len(ids), lambda: first.alive() and second.alive(), timeout=3600)
     finally:

@@ -55,38 +55,47 @@ async def test_kill_9_storm_and_a_broker_restart_lose_and_duplicate_nothing(
     publishing = asyncio.Lock()
 
     async def publish() -> None:
-        step = max(500, len(items) // 40)
+        # Paced to last about 15 s per kill, so that the stream outlives the kills even
+        # when the workers decide faster than it flows.
+        chunks = 40
+        step = max(1, len(items) // chunks)
         for start in range(0, len(items), step):
             async with publishing:
                 await produce(kafka.bootstrap, topics.submitted, items[start : start + step])
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(15 * scale.kills / chunks)
 
-    publisher = asyncio.create_task(publish())
-    kills = restarts = 0
-    restart_after = scale.kills // 2
-    for attempt in range(scale.kills):
-        worker = WorkerProcess(kafka.bootstrap, topics, f"storm-{attempt}", tmp_path, WORKER_ENV)
+    async def progressed(worker: WorkerProcess) -> None:
+        """Until the committed end of the audit topic moves (this worker is the only one)."""
         async with OpenTransactionWatch(kafka.bootstrap, topics.audit) as watch:
             before = await watch.committed_end()
-            # Kill while a transaction is open, once this worker has committed work of its own.
-            async with asyncio.timeout(240):
-                while not (await watch.committed_end() > before and await watch.open_transaction()):
+            async with asyncio.timeout(300):
+                while await watch.committed_end() <= before:
                     assert worker.alive(), "\n".join(worker.log_lines()[-20:])
-                    await asyncio.sleep(0.005)
-        if attempt == restart_after and restarts < scale.broker_restarts:
+                    await asyncio.sleep(0.05)
+
+    publisher = asyncio.create_task(publish())
+    kills = restarts = attempts = 0
+    while kills < scale.kills:
+        assert attempts < 4 * scale.kills, "the kills kept missing open transactions"
+        worker = WorkerProcess(kafka.bootstrap, topics, f"storm-{attempts}", tmp_path, WORKER_ENV)
+        attempts += 1
+        await progressed(worker)
+        if kills == scale.kills // 2 and restarts < scale.broker_restarts:
             # The broker dies under a running worker (SIGKILL: its logs are recovered on
             # start), comes back on its data, and the worker carries on.
             async with publishing:
                 await asyncio.to_thread(kafka.restart, True, 1.0)
             restarts += 1
-            async with OpenTransactionWatch(kafka.bootstrap, topics.audit) as watch:
-                before = await watch.committed_end()
-                async with asyncio.timeout(240):
-                    while await watch.committed_end() <= before:
-                        assert worker.alive(), "\n".join(worker.log_lines()[-20:])
-                        await asyncio.sleep(0.1)
-        worker.kill()
-        kills += 1
+            await progressed(worker)
+        async with OpenTransactionWatch(kafka.bootstrap, topics.audit) as watch:
+            # Kill at once when one of its transactions is open: a kill that lands between
+            # two transactions proves nothing and is not counted.
+            async with asyncio.timeout(120):
+                while not await watch.open_transaction():
+                    assert worker.alive(), "\n".join(worker.log_lines()[-20:])
+                    await asyncio.sleep(0.002)
+            worker.kill()
+            kills += await watch.open_transaction()
     await publisher
 
     survivor = WorkerProcess(kafka.bootstrap, topics, "survivor", tmp_path, WORKER_ENV)
@@ -99,6 +108,7 @@ async def test_kill_9_storm_and_a_broker_restart_lose_and_duplicate_nothing(
     took = time.monotonic() - began
 
     assert (kills, restarts) == (scale.kills, scale.broker_restarts)
+    print(f"\n{attempts} workers started for {kills} kills inside open transactions")
     decided = Counter(d.key.decode() for d in seen.decisions if d.key is not None)
     assert not [k for k, n in decided.items() if n > 1], "a claim was decided twice"
     assert set(decided) == set(ids) and len(seen.decisions) == len(ids)

@@ -4,6 +4,7 @@ per record, a lost process contained, and a deadline that cuts a batch to a pref
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas import Outcome, ReasonCode, ReviewRequest, SourceRef
-from schemas.examples import example_claim, max_size_claim
+from schemas.examples import crowded_claim, example_claim, max_size_claim
 from tests.golden.record import INPUTS
 from worker.audit.chain import GENESIS
 from worker.decide import DecisionContext, decide, link
@@ -56,7 +57,8 @@ async def test_a_record_over_its_budget_goes_to_review_and_the_pool_goes_on() ->
     tight = DecidingPool(SPEC, processes=1, budget_s=0.05)
     await tight.start()
     try:
-        heavy = json.dumps(max_size_claim(1)).encode()  # some 0.2-0.5 s to decide
+        # Some 0.5 s to decide, several times the budget and the pool's 0.1 s clock.
+        heavy = json.dumps(crowded_claim(1)).encode()
         light = json.dumps(example_claim(2)).encode()
         judged = await tight.judge_prefix([(heavy, b"k"), (light, None)], time.monotonic() + 60)
     finally:
@@ -64,6 +66,7 @@ async def test_a_record_over_its_budget_goes_to_review_and_the_pool_goes_on() ->
     assert [j.reasons for j in judged] == [(ReasonCode.OVER_TIME_BUDGET,), ()]
     review = ReviewRequest.model_validate_json(judged[0].body)
     assert review.claim_id == "CLM-00000001" and review.claim is None
+    assert base64.b64decode(review.original_b64 or "") == heavy
     assert review.reasons[0].code is ReasonCode.OVER_TIME_BUDGET
     assert judged[1].outcome is Outcome.SCRUBBED  # after a new process loaded the pack
     assert tight.over_budget == 1
@@ -82,6 +85,16 @@ async def test_a_process_that_dies_mid_record_is_contained(pool: DecidingPool) -
     assert judgement.outcome is Outcome.NEEDS_REVIEW
     again = await pool.judge(json.dumps(example_claim(4)).encode(), None)
     assert again.outcome is Outcome.SCRUBBED
+
+
+async def test_a_pool_that_breaks_is_replaced_and_the_record_decided(pool: DecidingPool) -> None:
+    restarts = pool.restarts
+    # What pebble does when a process dies holding the pool's channel: refuse every task.
+    pool._pool.stop()  # type: ignore[union-attr]
+    raw = json.dumps(example_claim(5)).encode()
+    judged = await pool.judge_prefix([(raw, None)] * 3, time.monotonic() + 60)
+    assert [j.outcome for j in judged] == [Outcome.SCRUBBED] * 3
+    assert pool.restarts == restarts + 1
 
 
 async def test_a_passed_deadline_cuts_the_batch_to_a_prefix_of_at_least_one_chunk(
