@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 import secrets
 import sys
+from typing import TextIO, cast
 
 import structlog
 from pydantic import SecretStr
@@ -31,9 +33,21 @@ _SHARED: list[structlog.typing.Processor] = [
 ]
 
 
+class _CurrentStderr(io.TextIOBase):
+    """``sys.stderr`` as it is when a line is written, not when logging was configured: a
+    test runner's capture or a daemon may replace the stream, and a line must never fail
+    because the one bound at configuration was closed since."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str = "INFO") -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*_SHARED, structlog.stdlib.add_logger_name],
@@ -51,7 +65,8 @@ def configure(level: str = "INFO") -> None:
     structlog.configure(
         processors=[*_SHARED, _EXCEPTIONS, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        # It writes and flushes only, which is all WriteLogger asks of a TextIO.
+        logger_factory=structlog.WriteLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=True,
     )
 
