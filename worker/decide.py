@@ -16,6 +16,7 @@ record may be, from ``worker.limits``.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,10 @@ from schemas.errors import review_reasons
 from worker import intake, limits
 from worker.audit.chain import GENESIS, ChainHead, sha256_hex
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, Headers, OutRecord, Topology
+
+# How a valid claim is assessed: the engine alone, or (``worker.course_judge``) the engine
+# and the claim's radiation-oncology course.
+AssessFn = Callable[[SubmittedClaim, RulePack], Assessment]
 
 # What a person reads when the worker's guards, not the rules, decided. Fixed sentences:
 # replay rebuilds these decisions from the recorded reason and must get the same bytes.
@@ -140,7 +145,9 @@ def _oversized(value: bytes, max_claim_bytes: int) -> _Verdict | None:
     return _dead_letter(ReasonCode.OVERSIZED, too_big)
 
 
-def _judge_bytes(value: bytes, max_claim_bytes: int, pack: RulePack) -> _Verdict:
+def _judge_bytes(
+    value: bytes, max_claim_bytes: int, pack: RulePack, assess_fn: AssessFn = assess
+) -> _Verdict:
     oversized = _oversized(value, max_claim_bytes)
     if oversized is not None:
         return oversized
@@ -171,7 +178,7 @@ def _judge_bytes(value: bytes, max_claim_bytes: int, pack: RulePack) -> _Verdict
         claim_id, claim_version = intake.identity(doc)
         return _Verdict(Outcome.NEEDS_REVIEW, review_reasons(exc), claim_id, claim_version)
     try:
-        assessment = assess(claim, pack)
+        assessment = assess_fn(claim, pack)
     except Exception as exc:  # a rule bug must not stall the partition: a person looks instead
         reason = ReviewReason(
             code=ReasonCode.ENGINE_ERROR, message=f"the rule engine failed: {type(exc).__name__}"
@@ -307,13 +314,15 @@ def _judgement(
     )
 
 
-def judge(raw: bytes | None, key: bytes | None, judging: Judging) -> Judgement:
+def judge(
+    raw: bytes | None, key: bytes | None, judging: Judging, assess_fn: AssessFn = assess
+) -> Judgement:
     """Decide one record's outcome and body. Never raises for any input."""
     value = raw or b""
     pack = judging.pack or current_pack()
     try:
-        judgement = _judgement(_judge_bytes(value, judging.max_claim_bytes, pack), value, key,
-                               pack.ref)  # fmt: skip
+        verdict = _judge_bytes(value, judging.max_claim_bytes, pack, assess_fn)
+        judgement = _judgement(verdict, value, key, pack.ref)
     except Exception as exc:  # contained to this record: it is routed, the partition moves on
         return guarded(
             value, key, judging, pack.ref, ReasonCode.ENGINE_ERROR,
