@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     producer_batch_bytes: int = Field(default=1024 * 1024, ge=16 * 1024)
     retry_backoff_initial_s: float = Field(default=0.2, gt=0)
     retry_backoff_max_s: float = Field(default=10.0, gt=0)
+    # How long start-up may wait for the brokers (topic check, group join) before the worker
+    # exits non-zero.
+    startup_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # The radiation-oncology course store (issue 13): claims are repartitioned by patient and
+    # checked against the patient's course across claims.
+    courses: bool = False
+    # A course with no service for this long is dropped from the store (its summary first).
+    course_retention_days: int = Field(default=400, ge=1, le=3650)
 
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=8080, ge=0, le=65535)
