@@ -52,7 +52,7 @@ from worker.deciders import DecidingPool, PoolSpec
 from worker.logs import ClaimRefs, get_logger
 from worker.metrics import Stats
 from worker.settings import Settings
-from worker.stores import StateRecord, StateStore
+from worker.stores import ChangelogStore, RawCodec, StateRecord, StateStore
 from worker.topology import OutRecord, declare
 from worker.transactions import open_producer, write_transaction
 
@@ -89,7 +89,8 @@ class ClaimProcessor:
         self._rebalances = 0
         self._failures: Counter[TopicPartition] = Counter()  # consecutive, per partition
         self._chain_heads = ChainHeadStore(self.topology)
-        self.stores: tuple[StateStore, ...] = (self._chain_heads,)
+        self._courses = ChangelogStore(self.topology.courses, RawCodec())
+        self.stores: tuple[StateStore, ...] = (self._chain_heads, self._courses)
         undeclared = {s.spec.name for s in self.stores} ^ {s.name for s in self.topology.stores}
         if undeclared:
             raise RuntimeError(f"stores declared and stores kept differ: {sorted(undeclared)}")

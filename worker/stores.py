@@ -63,6 +63,17 @@ class JsonCodec(Generic[V]):
         return self._adapter.validate_json(data)
 
 
+class RawCodec:
+    """Values kept as the bytes they travel as: for a store whose values are read and
+    written by the deciding processes, never by the loop that keeps them."""
+
+    def encode(self, value: bytes) -> bytes:
+        return value
+
+    def decode(self, data: bytes) -> bytes:
+        return data
+
+
 class StateStore(Protocol):
     """What the processor needs of a store, whatever its values."""
 

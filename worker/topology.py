@@ -42,6 +42,10 @@ KEEP_FOREVER_MS = -1
 
 Headers = tuple[tuple[str, bytes], ...]
 
+# What a repartitioned record says of the submitted record it copies.
+BY_PATIENT_SOURCE = "x-submitted-source"
+BY_PATIENT_KEY = "x-submitted-key"
+
 
 class Topics(BaseModel):
     """The topic names: the only part of the topology that configuration changes."""
@@ -53,6 +57,10 @@ class Topics(BaseModel):
     audit: str = "claims.audit"
     audit_checkpoints: str = "claims.audit-checkpoints"
     chain_heads_changelog: str = "oncoscrub.audit-chain-heads.changelog"
+    # The course store (issue 13, ``ONCOSCRUB_COURSES``): claims repartitioned by patient, and
+    # each partition's radiation-oncology courses.
+    by_patient: str = "oncoscrub.claims-by-patient"
+    courses_changelog: str = "oncoscrub.courses.changelog"
     # Written by the review app (``review/``), declared here so that topic creation and
     # the AsyncAPI document know them: hash-chained and kept like the audit log.
     review_actions: str = "claims.review-actions"
@@ -146,6 +154,8 @@ class Topology:
     audit: TopicSpec
     audit_checkpoints: TopicSpec
     chain_heads: StoreSpec
+    by_patient: TopicSpec
+    courses: StoreSpec
     review_actions: TopicSpec
     review_actions_checkpoints: TopicSpec
 
@@ -161,6 +171,12 @@ class Topology:
             value = getattr(self, f.name)
             out.append(value.changelog if isinstance(value, StoreSpec) else value)
         return tuple(out)
+
+    def decided_input(self, courses: bool) -> TopicSpec:
+        """The topic whose records are decided: claims as submitted, or, with the course
+        store, the same claims repartitioned by patient so that one partition holds every
+        claim of a patient and with them the patient's courses."""
+        return self.by_patient if courses else self.submitted
 
     def route(self, outcome: Outcome) -> TopicSpec:
         return {
@@ -290,6 +306,36 @@ def declare(names: Topics | None = None, evidence_retention_ms: int = KEEP_FOREV
                 partitioning=Partitioning.INPUT,
                 description=_INTERNAL + "The head of each partition's audit chain: "
                 "the next seq and the hash the next event links to.",
+                config=_COMPACTED,
+            ),
+        ),
+        by_patient=TopicSpec(
+            name=n.by_patient,
+            direction=Direction.SEND,
+            schema=SubmittedClaim,
+            key="the claim's pseudonymous patient reference (the input record's key when the "
+            "claim is unreadable)",
+            partitioning=Partitioning.BY_KEY,
+            description="Internal (with ONCOSCRUB_COURSES): claims.submitted repartitioned by "
+            "patient, written and read back by the workers, each record in the transaction that "
+            "commits its submitted offset. Its partition N is decided with the courses of "
+            "partition N's patients.",
+            config=MappingProxyType({**_LARGE, "retention.ms": str(7 * 24 * 60 * 60 * 1000)}),
+            headers=(
+                Header(BY_PATIENT_SOURCE, "the submitted record, topic:partition:offset"),
+                Header(BY_PATIENT_KEY, "the submitted record's key, when it had one"),
+            ),
+        ),
+        courses=StoreSpec(
+            name="courses",
+            changelog=TopicSpec(
+                name=n.courses_changelog,
+                direction=Direction.SEND,
+                schema=bytes,  # schemas.course.PatientCourses as JSON; None deletes
+                key="the pseudonymous patient reference",
+                partitioning=Partitioning.INPUT,
+                description=_INTERNAL + "Each patient's radiation-oncology courses: the "
+                "contribution of every claim version and the course findings last reported.",
                 config=_COMPACTED,
             ),
         ),

@@ -82,7 +82,9 @@ def test_headers_documented_are_exactly_those_written() -> None:
     assert "correlationId" not in json.dumps(doc)  # FastStream's default: nobody writes one
     documented = {n: set(m.get("headers", {}).get("properties", {})) for n, m in messages.items()}
     [dead_letter] = [n for n in documented if n.startswith(f"{NAMES.dead_letter}:")]
-    assert all(not headers for n, headers in documented.items() if n != dead_letter)
+    [by_patient] = [n for n in documented if n.startswith(f"{NAMES.by_patient}:")]
+    assert all(not h for n, h in documented.items() if n not in (dead_letter, by_patient))
+    assert documented[by_patient] == {h.name for h in TOPOLOGY.by_patient.headers}
 
     source = SourceRef(topic=NAMES.submitted, partition=0, offset=0)
     ctx = DecisionContext(topology=TOPOLOGY, worker_id="w", max_claim_bytes=64_000)
