@@ -33,6 +33,10 @@ class SourceRef(WireModel):
 GENESIS_HASH = "0" * 64
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class AuditEvent(WireModel):
     """One decision. ``seq`` and ``prev_hash`` chain the events of one audit partition:
     ``prev_hash`` is the SHA-256 of the previous event's exact bytes (``GENESIS_HASH``
@@ -59,6 +63,14 @@ class AuditEvent(WireModel):
     worker_id: str
     event_time: AwareDatetime | None = None  # when the claim was published (record timestamp)
     decided_at: AwareDatetime
+    # With the course store (issue 13): the patient's course state the claim was decided
+    # against (``schemas.course.PatientCourses`` as JSON, base64), so that replay decides it
+    # again exactly. Absent, not null, when there was none: events decided without the course
+    # store keep their bytes.
+    course_context_b64: str | None = Field(default=None, exclude_if=_absent)
+    # A correction (reason ``course_correction``): the event id of the decision whose arrival
+    # changed this claim's course findings. The correction is re-derived from that decision.
+    trigger_event_id: str | None = Field(default=None, exclude_if=_absent)
 
 
 class AuditCheckpoint(WireModel):

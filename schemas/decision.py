@@ -113,6 +113,8 @@ class ReasonCode(StrEnum):
     OVER_TIME_BUDGET = "over_time_budget"  # deciding took longer than the per-record budget
     DECIDER_LOST = "decider_lost"  # the process deciding the record died
     DECISION_TOO_LARGE = "decision_too_large"  # the decision would not fit its topic
+    # A later claim of the same radiation-oncology course changed this claim's course findings.
+    COURSE_CORRECTION = "course_correction"
 
 
 class ReviewReason(WireModel):
@@ -136,6 +138,20 @@ class ScrubbedClaim(WireModel):
     engine_version: str
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class CourseChange(WireModel):
+    """What a course correction changes: the claim's course findings were ``before`` (the
+    request's ``findings`` are what they are now), changed by the arrival of the trigger."""
+
+    course_id: str
+    trigger_claim_id: Identifier
+    trigger_claim_version: int
+    before: tuple[Finding, ...] = ()
+
+
 class ReviewRequest(WireModel):
     """Topic ``claims.needs-review``: a person must look, and here is why.
 
@@ -154,3 +170,6 @@ class ReviewRequest(WireModel):
     corrections: tuple[Correction, ...] = ()
     rule_pack: RulePackRef
     engine_version: str
+    # Present only on a course correction (reason ``course_correction``): no claim travels with
+    # it; the claim is the one decided earlier under the same claim id and version.
+    course_change: CourseChange | None = Field(default=None, exclude_if=_absent)

@@ -346,9 +346,11 @@ def link(
     decided_at: datetime,
     chain: ChainHead = GENESIS,
     event_time: datetime | None = None,
+    course_context: bytes | None = None,
 ) -> Decision:
     """The decision's records: its body on the topic its outcome routes to, and its audit
-    event linked to ``chain``, the head of the input partition's audit chain."""
+    event linked to ``chain``, the head of the input partition's audit chain.
+    ``course_context``: the course state the claim was decided against (``worker.course_judge``)."""
     j = judgement
     value = raw or b""
     out = topology.route(j.outcome)
@@ -380,6 +382,9 @@ def link(
         worker_id=worker_id,
         event_time=event_time,
         decided_at=decided_at,
+        course_context_b64=None
+        if course_context is None
+        else base64.b64encode(course_context).decode(),
     )
     audit_key = _out_key(j.claim_id, j.key) if j.outcome is Outcome.DEAD_LETTER else j.key
     audit_bytes = audit.model_dump_json().encode()
