@@ -1,7 +1,9 @@
 """Worker configuration, from environment variables prefixed ``ONCOSCRUB_``.
 
 Nested values use a double underscore: ``ONCOSCRUB_TOPICS__SUBMITTED=...``.
-``KAFKA_BOOTSTRAP_SERVERS`` is honoured as well, as most Kafka tooling does.
+``KAFKA_BOOTSTRAP_SERVERS`` is honoured as well, as most Kafka tooling does. The Kafka
+security settings (``ONCOSCRUB_SECURITY_PROTOCOL``, ``ONCOSCRUB_SASL_*``, ``ONCOSCRUB_SSL_*``)
+are ``worker.kafka_client.KafkaSecurity``'s; ``Settings.kafka`` is what clients are given.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from worker import limits
+from worker.cpu_quota import available_cpus
+from worker.kafka_client import KafkaConnection, KafkaSecurity
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, KEEP_FOREVER_MS, Topics
 
 
@@ -22,9 +26,14 @@ def _default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, KafkaSecurity):
+    # hide_input_in_errors: a validation error would print every setting given, secrets too.
     model_config = SettingsConfigDict(
-        env_prefix="ONCOSCRUB_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
+        env_prefix="ONCOSCRUB_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
     )
 
     bootstrap_servers: str = Field(
@@ -32,6 +41,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("ONCOSCRUB_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
     group_id: str = "oncoscrub"
+    # Static membership (KIP-345): a worker that restarts with the same id within the
+    # session timeout gets its partitions back without a rebalance (the pod name on k8s).
+    group_instance_id: str | None = Field(
+        default=None, min_length=1, max_length=249, pattern=r"^[A-Za-z0-9._-]+$"
+    )
     # One transactional producer per input partition, id "<prefix>.<topic>.<partition>":
     # a stable id is what lets a new owner fence the previous one after a rebalance.
     transactional_id_prefix: str | None = None
@@ -54,7 +68,8 @@ class Settings(BaseSettings):
     # MAR entries and lines, which is what deciding it costs).
     batch_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # Deciding runs in a pool of processes, off the event loop that heartbeats.
-    decide_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    # The default is the CPUs the process may use (affinity and cgroup quota), at most 64.
+    decide_processes: int = Field(default_factory=lambda: min(available_cpus(), 64), ge=1, le=64)
     # A record still being decided after this goes to review (over_time_budget).
     record_budget_s: float = Field(default=5.0, gt=0, le=300)
     # A transaction stops taking records once deciding has run this long; the rest go
@@ -113,3 +128,9 @@ class Settings(BaseSettings):
     @property
     def txn_prefix(self) -> str:
         return self.transactional_id_prefix or self.group_id
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        """The cluster's address and security, for every Kafka client."""
+        security = {name: getattr(self, name) for name in KafkaSecurity.model_fields}
+        return KafkaConnection(bootstrap_servers=self.bootstrap_servers, **security)
