@@ -3,7 +3,8 @@
 Input: one JSON claim, a JSON array of claims, or JSON Lines. Output: one decision
 per line (the exact message the worker would publish; a dead-lettered input as a
 ``{"dead_letter": ...}`` line) and, optionally, the audit events with the same
-hash chain as one audit partition.
+hash chain as one audit partition. The chain's head at the end is in the summary, for
+the checkpoint that seals the audit file (``worker.audit.seal``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import jiter
 
 from rules.pack import RulePack
 from schemas.audit import AuditEvent, Outcome, SourceRef
-from worker.audit.chain import GENESIS
+from worker.audit.chain import GENESIS, ChainHead
 from worker.decide import DecisionContext, decide
 from worker.topology import declare
 
@@ -52,6 +53,7 @@ class Summary:
     outcomes: Counter[str] = field(default_factory=Counter)
     findings: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
+    head: ChainHead = GENESIS  # where the audit chain stands after the last claim
 
     @property
     def total(self) -> int:
@@ -72,12 +74,11 @@ def scrub(
         topology=declare(), worker_id=worker_id, max_claim_bytes=max_claim_bytes, pack=pack
     )
     at = decided_at or datetime.now(UTC)
-    head = GENESIS
     summary = Summary()
     for offset, raw in enumerate(inputs):
         source = SourceRef(topic=source_name, partition=0, offset=offset)
-        d = decide(raw, None, source, ctx, at, head)
-        head = d.chain_after
+        d = decide(raw, None, source, ctx, at, summary.head)
+        summary.head = d.chain_after
         if d.outcome is Outcome.DEAD_LETTER:
             headers = {k: v.decode() for k, v in d.decision.headers}
             line = json.dumps({"dead_letter": {

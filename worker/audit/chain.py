@@ -82,6 +82,9 @@ class VerifyReport:
     breaks: list[Break] = field(default_factory=list)
     checkpoints_checked: int = 0
     archived: dict[int, int] = field(default_factory=dict)  # partition -> first kept seq
+    # Intact chains whose last events no checkpoint pins: partition -> (first, last) seq.
+    # Their tail could be changed or dropped without a trace.
+    unpinned: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -97,7 +100,8 @@ def verify(
     checkpoints, an event whose hash differs from the one pinned for its seq, and a
     log that ends before a pinned seq (a truncated tail), are breaks too. An archival
     record pins the last archived event like a checkpoint, and lets the partition's
-    chain start after it.
+    chain start after it. An intact chain whose last event no checkpoint pins is listed
+    in ``unpinned``: not a break, but nothing proves its tail.
     """
     pinned: dict[int, dict[int, str]] = {}
     starts: dict[int, dict[int, str]] = {}  # partition -> first kept seq -> hash it links to
@@ -148,6 +152,10 @@ def verify(
                     "truncated or rolled back",
                 )
             )
+    for p, head in sorted(report.heads.items()):
+        top = max(pinned.get(p, {}), default=-1)
+        if p not in broken and top < head.seq - 1:
+            report.unpinned[p] = (max(top + 1, report.archived.get(p, 0)), head.seq - 1)
     return report
 
 

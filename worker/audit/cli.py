@@ -1,4 +1,10 @@
-"""``oncoscrub audit …``: verify, replay, show and export the audit log from the shell."""
+"""``oncoscrub audit …``: verify, replay, show and export the audit log from the shell.
+
+Exit codes of ``verify`` and ``replay`` (also in their help and the README): 0 proven,
+1 tampering or differing decisions, 2 a usage or input error, 3 nothing wrong found but
+the proof is incomplete (a chain's tail pinned by no checkpoint; events that could not be
+replayed). Files written (exports, archives, keys) are their owner's alone (0600).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,10 @@ import json
 import socket
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,10 +25,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from rules.pack import load_pack_dir
-from schemas.audit import AuditArchival, AuditCheckpoint
-from worker.audit import archive, log, replay
+from worker.audit import archive, log, replay, signing
 from worker.audit.chain import AuditRecord, verify
+from worker.audit.seal import CheckpointFileError, Pin, pins_beside, read_pins, signature_problems
+from worker.cli_dates import FORMATS, aware_datetime
 from worker.explain import explain_event
+from worker.private_files import private_umask
 from worker.settings import Settings
 
 audit = typer.Typer(
@@ -38,11 +46,27 @@ FilesOpt = Annotated[
     typer.Option(
         "--file",
         "-f",
+        exists=True,
         help="Exported audit files or directories "
         "(default: the audit topic of ONCOSCRUB_BOOTSTRAP_SERVERS).",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+WhenOpt = Annotated[
+    datetime | None, typer.Option(parser=aware_datetime, metavar="WHEN", help=FORMATS)
+]
+PackDirOpt = Annotated[
+    Path | None, typer.Option(exists=True, file_okay=False, help="A rule pack directory.")
+]
+
+# Exit codes shared by verify and replay.
+PROVEN, FAILED, USAGE, INCOMPLETE = 0, 1, 2, 3
+
+
+def _input_error(message: str) -> NoReturn:
+    err.print("[red]error[/]: ", end="")
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(USAGE)
 
 
 class Log(StrEnum):
@@ -61,25 +85,39 @@ def _topics(which: Log = Log.AUDIT) -> tuple[str, str]:
 
 def _records(files: list[Path] | None, which: Log = Log.AUDIT) -> list[AuditRecord]:
     if files:
-        return list(log.records_from_files(files))
+        try:
+            return list(log.records_from_files(files))
+        except OSError as e:
+            _input_error(f"{e.filename}: {e.strerror}")
     settings = Settings()
 
     async def collect() -> list[AuditRecord]:
         topic = _topics(which)[0]
-        return [r async for r in log.records_from_topic(settings.bootstrap_servers, topic)]
+        return [r async for r in log.records_from_topic(settings.kafka, topic)]
 
     return asyncio.run(collect())
 
 
-def _checkpoints(
-    files: list[Path] | None, extra: list[Path] | None, which: Log = Log.AUDIT
-) -> list[AuditCheckpoint | AuditArchival]:
-    if extra:
-        return log.checkpoints_from_files(extra)
-    if files:  # an export directory carries its checkpoints; a bare file does not
-        return log.checkpoints_from_files([f for f in files if f.is_dir()])
+def _pins(files: list[Path] | None, extra: list[Path] | None, which: Log = Log.AUDIT) -> list[Pin]:
+    """The checkpoints to hold the log to: given, travelling with the files (an export's
+    checkpoints.jsonl, a batch file's .checkpoints), or the checkpoint topic's."""
+    try:
+        if extra:
+            return [
+                pin
+                for path in extra
+                for pin in read_pins(path / "checkpoints.jsonl" if path.is_dir() else path)
+            ]
+        if files:
+            return pins_beside(files)
+    except CheckpointFileError as e:
+        _input_error(str(e))
+    except OSError as e:
+        _input_error(f"{e.filename}: {e.strerror}")
     settings = Settings()
-    return asyncio.run(log.checkpoints_from_topic(settings.bootstrap_servers, _topics(which)[1]))
+    topic = _topics(which)[1]
+    found = asyncio.run(log.checkpoints_from_topic(settings.kafka, topic))
+    return [Pin(c, f"topic {topic}") for c in found]
 
 
 def _progress(records: list[AuditRecord], label: str) -> Iterator[AuditRecord]:
@@ -104,8 +142,9 @@ def verify_cmd(
     checkpoints: Annotated[
         list[Path] | None,
         typer.Option(
-            help="Checkpoint files kept outside the log (default: the export's own, or the "
-            "checkpoint topic)."
+            exists=True,
+            help="Checkpoint files kept outside the log (default: those beside the files, "
+            "FILE.checkpoints or an export's checkpoints.jsonl, or the checkpoint topic).",
         ),
     ] = None,
     which: Annotated[
@@ -116,37 +155,75 @@ def verify_cmd(
             "app's action log (both hash-chained and checkpointed alike).",
         ),
     ] = Log.AUDIT,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Ed25519 public key (PEM): every checkpoint must carry a valid signature by it.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check every partition's hash chain (and the checkpoints); exit 1 on any break."""
+    """Check every partition's hash chain against the checkpoints that pin its tail.
+
+    Exit codes: 0 intact, every chain's tail pinned by a checkpoint; 1 a break, a tail that
+    differs from its checkpoint, or a signature that does not hold (--public-key); 2 usage
+    or input error; 3 intact, but a chain's tail is pinned by no checkpoint, so its last
+    events could be changed or dropped unseen.
+    """
+    try:
+        public = signing.load_public_key(public_key) if public_key else None
+    except signing.SigningKeyError as e:
+        _input_error(str(e))
     records = _records(files, which)
-    report = verify(_progress(records, "verifying"), _checkpoints(files, checkpoints, which))
+    pins = _pins(files, checkpoints, which)
+    report = verify(_progress(records, "verifying"), [p.record for p in pins])
+    bad_signatures = signature_problems(pins, public) if public else []
+    ok = report.ok and not bad_signatures
     result = {
-        "ok": report.ok, "events": report.events,
+        "ok": ok, "sealed": not report.unpinned, "events": report.events,
         "partitions": {str(p): h.seq for p, h in sorted(report.heads.items())},
         "checkpoints_checked": report.checkpoints_checked,
+        "signatures_checked": len(pins) if public else 0,
         "archived": {str(p): seq for p, seq in sorted(report.archived.items())},
+        "unpinned": {str(p): {"from_seq": a, "to_seq": b}
+                     for p, (a, b) in sorted(report.unpinned.items())},
         "breaks": [asdict(b) for b in report.breaks],
+        "signature_problems": bad_signatures,
     }  # fmt: skip
+    for p, (first, last) in sorted(report.unpinned.items()):
+        err.print(
+            f"[bold yellow]WARNING[/]: partition {p}: events seq {first}..{last} are pinned by "
+            "no checkpoint; they could be changed or dropped without detection. Keep the "
+            "checkpoints with the log (FILE.checkpoints beside a batch audit file)."
+        )
     if as_json:
         out.print_json(json.dumps(result))
-    elif report.ok:
+    elif ok:
         archived = "".join(
             f"; partition {p} starts at seq {seq} (head archived on record)"
             for p, seq in sorted(report.archived.items())
         )
+        signed = f", {len(pins)} signature(s) valid" if public else ""
+        verdict = "[green]OK[/]" if not report.unpinned else "[yellow]INTACT, NOT SEALED[/]"
         out.print(
-            f"[green]OK[/]: {report.events} events in {len(report.heads)} partition(s), "
-            f"chains intact, {report.checkpoints_checked} checkpoint(s) matched{archived}."
+            f"{verdict}: {report.events} events in {len(report.heads)} partition(s), "
+            f"chains intact, {report.checkpoints_checked} checkpoint(s) matched{signed}{archived}."
         )
     else:
         for b in report.breaks:
             where = f" ({b.where})" if b.where else ""
             out.print(
                 f"[red]BREAK[/] partition {b.partition} offset {b.offset} seq {b.seq}{where}: "
-                f"{b.problem}"
+                f"{b.problem}",
+                highlight=False,
+                soft_wrap=True,  # a file:line stays whole, to copy
             )
-    raise typer.Exit(0 if report.ok else 1)
+        for problem in bad_signatures:
+            out.print("[red]SIGNATURE[/] ", end="")
+            out.print(problem, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(FAILED if not ok else INCOMPLETE if report.unpinned else PROVEN)
 
 
 @audit.command("replay")
@@ -154,31 +231,51 @@ def replay_cmd(
     files: FilesOpt = None,
     pack_dir: Annotated[
         list[Path] | None,
-        typer.Option(help="Earlier rule packs to replay with (directories with a VERSION file)."),
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="Earlier rule packs to replay with (directories with a VERSION file).",
+        ),
     ] = None,
     against: Annotated[
         Path | None,
-        typer.Option(help="Decide with this pack instead and report what would change."),
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="Decide with this pack instead and report what would change.",
+        ),
     ] = None,
     claim: Annotated[list[str] | None, typer.Option(help="Only these claim ids.")] = None,
-    since: Annotated[datetime | None, typer.Option(help="Decided at or after.")] = None,
-    until: Annotated[datetime | None, typer.Option(help="Decided at or before.")] = None,
+    since: WhenOpt = None,
+    until: WhenOpt = None,
     from_offset: Annotated[int | None, typer.Option()] = None,
     to_offset: Annotated[int | None, typer.Option()] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Re-decide recorded events and prove byte-identical results (or compare a pack)."""
+    """Re-decide recorded events and prove byte-identical results (or compare a pack).
+    --since and --until select by decision time, inclusive.
+
+    Exit codes: 0 every selected decision identical (with --against: none would change);
+    1 decisions differ (or would change); 2 usage or input error; 3 none differ, but some
+    selected events could not be replayed (their pack not given, their input kept only in
+    the dead-letter topic).
+    """
     records = _records(files)
+    try:
+        packs = [load_pack_dir(p) for p in pack_dir or ()]
+        candidate = load_pack_dir(against) if against else None
+    except (OSError, ValueError) as e:
+        _input_error(f"a rule pack directory cannot be loaded: {e}")
     selection = replay.Selection(
         claim_ids=frozenset(claim or ()), since=since, until=until,
         min_offset=from_offset, max_offset=to_offset,
     )  # fmt: skip
-    report = replay.replay(
-        _progress(records, "replaying"),
-        packs=[load_pack_dir(p) for p in pack_dir or ()],
-        against=load_pack_dir(against) if against else None,
-        selection=selection,
-    )
+    try:
+        report = replay.replay(
+            _progress(records, "replaying"), packs=packs, against=candidate, selection=selection
+        )
+    except replay.UnreadableEventError as e:
+        _input_error(f"{e}; audit verify locates every damaged record")
     if as_json:
         out.print_json(json.dumps({
             "replayed": report.replayed, "identical": report.identical,
@@ -203,7 +300,11 @@ def replay_cmd(
                     f"{','.join(c.rules_before)} -> {','.join(c.rules_after)}",
                 )
             out.print(table)
-    raise typer.Exit(1 if report.differing else 0)
+    if not report.replayed and not report.not_replayable:
+        err.print("no event matched the selection")
+    if report.differing or report.changes:
+        raise typer.Exit(FAILED)
+    raise typer.Exit(INCOMPLETE if report.not_replayable else PROVEN)
 
 
 @audit.command("show")
@@ -238,9 +339,12 @@ def export_cmd(
     out_dir: Path,
     files: FilesOpt = None,
 ) -> None:
-    """Write the log to JSON Lines files (one per partition) with the chain intact."""
+    """Write the log to JSON Lines files (one per partition) with the chain intact, and its
+    checkpoints; readable by their owner only."""
     records = _records(files)
-    counts = log.export(_progress(records, "exporting"), _checkpoints(files, None), out_dir)
+    pins = [p.record for p in _pins(files, None)]
+    with private_umask():
+        counts = log.export(_progress(records, "exporting"), pins, out_dir)
     out.print(
         f"exported {sum(counts.values())} events from {len(counts)} partition(s) to {out_dir}"
     )
@@ -254,7 +358,12 @@ def archive_cmd(
         int | None, typer.Option(help="Archive each chain's events with a lower seq.")
     ] = None,
     decided_before: Annotated[
-        datetime | None, typer.Option(help="Archive events decided before this time.")
+        datetime | None,
+        typer.Option(
+            parser=aware_datetime,
+            metavar="WHEN",
+            help=f"Archive events decided before this time ({FORMATS}).",
+        ),
     ] = None,
     partition: Annotated[list[int] | None, typer.Option(help="Only these partitions.")] = None,
     by: Annotated[str | None, typer.Option(help="Who archives (default: user@host).")] = None,
@@ -264,22 +373,21 @@ def archive_cmd(
     if (before_seq is None) == (decided_before is None):
         err.print("give exactly one of --before-seq and --decided-before")
         raise typer.Exit(2)
-    if decided_before is not None and decided_before.tzinfo is None:
-        decided_before = decided_before.replace(tzinfo=UTC)
     settings = Settings()
     who = by or f"{getpass.getuser()}@{socket.gethostname()}"
     try:
-        done = asyncio.run(
-            archive.archive(
-                settings.bootstrap_servers,
-                settings.topics,
-                to,
-                archive.Cut(before_seq=before_seq, before=decided_before),
-                archived_by=who[:200],
-                reason=reason,
-                partitions=set(partition) if partition else None,
+        with private_umask():
+            done = asyncio.run(
+                archive.archive(
+                    settings.kafka,
+                    settings.topics,
+                    to,
+                    archive.Cut(before_seq=before_seq, before=decided_before),
+                    archived_by=who[:200],
+                    reason=reason,
+                    partitions=set(partition) if partition else None,
+                )
             )
-        )
     except archive.ArchiveRefusedError as refused:
         err.print(f"[red]refused[/]: {refused}")
         raise typer.Exit(1) from None
@@ -292,3 +400,36 @@ def archive_cmd(
             f"(sha256 {r.archive_sha256[:12]}); the chain now starts at seq {r.first_kept_seq}, "
             f"offset {r.first_kept_offset}"
         )
+
+
+@audit.command("keygen")
+def keygen_cmd(
+    private_key: Annotated[
+        Path, typer.Argument(help="Where to write the private key (PEM, PKCS#8, 0600).")
+    ],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the public key (default: beside it, .pub.pem)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite existing key files.")] = False,
+) -> None:
+    """Make an Ed25519 key pair that signs batch audit checkpoints (the same as
+    openssl genpkey -algorithm ed25519)."""
+    public_path = public_key or private_key.with_name(
+        private_key.name.removesuffix(".pem") + ".pub.pem"
+    )
+    existing = [p for p in (private_key, public_path) if p.exists()]
+    if existing and not force:
+        _input_error(f"{existing[0]} exists (--force to overwrite)")
+    try:
+        kid = signing.generate(private_key, public_path)
+    except OSError as e:
+        _input_error(f"{e.filename}: {e.strerror}")
+    out.print(f"private key {private_key} (0600), public key {public_path}", highlight=False)
+    out.print(f"key id {kid}", highlight=False)
+    out.print(
+        f"sign: ONCOSCRUB_AUDIT_SIGNING_KEY={private_key} oncoscrub scrub … --audit AUDIT; "
+        f"verify: oncoscrub audit verify -f AUDIT --public-key {public_path}",
+        markup=False,
+        highlight=False,
+    )

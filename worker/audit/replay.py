@@ -6,7 +6,9 @@ import base64
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
 
 from rules.pack import RulePack, current_pack
 from schemas.audit import AuditEvent
@@ -20,13 +22,26 @@ from worker.topology import DEFAULT_MAX_DECISION_BYTES, Topology, declare
 _GUARDS = frozenset({ReasonCode.OVER_TIME_BUDGET, ReasonCode.DECIDER_LOST})
 
 
+class UnreadableEventError(ValueError):
+    """A record of the log is not an audit event: the message locates it, never quotes it."""
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # Recorded times are aware; a bound without a zone is read as UTC.
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     claim_ids: frozenset[str] = frozenset()
-    since: datetime | None = None
+    since: datetime | None = None  # naive: UTC
     until: datetime | None = None
     min_offset: int | None = None
     max_offset: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "since", _aware(self.since))
+        object.__setattr__(self, "until", _aware(self.until))
 
     def wants(self, record: AuditRecord, event: AuditEvent) -> bool:
         return (
@@ -81,7 +96,8 @@ def replay(
     Without ``against``: with the pack each event names (the current pack or one of
     ``packs``, matched by version and hash), and prove the decision's bytes are
     identical to what was decided (their SHA-256 is in the event). With ``against``:
-    decide with that pack and report what would change.
+    decide with that pack and report what would change. A record that is not an audit
+    event raises ``UnreadableEventError``.
     """
     known = {(p.ref.version, p.ref.content_sha256): p for p in (current_pack(), *packs)}
     report = ReplayReport()
@@ -109,7 +125,13 @@ def replay(
         return decide(raw, None, event.source, ctx, event.decided_at, event_time=event.event_time)
 
     for record in records:
-        event = AuditEvent.model_validate_json(bytes(record.value))
+        try:
+            event = AuditEvent.model_validate_json(bytes(record.value))
+        except ValidationError:
+            where = record.where or f"partition {record.partition} offset {record.offset}"
+            raise UnreadableEventError(
+                f"{where}: not an audit event ({record.damage or 'it does not parse as one'})"
+            ) from None
         if not selection.wants(record, event):
             continue
         if event.input_b64 is None:
