@@ -1,6 +1,8 @@
 """Running the product against a real broker: publish claims, run workers, read topics back.
 
 Used by the demo, the tests and the benchmarks; nothing here is on the worker's hot path.
+Each function takes the cluster as a ``KafkaConnection``, or as a bare address for a
+PLAINTEXT broker (the local one the tests start).
 """
 
 from __future__ import annotations
@@ -14,31 +16,61 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from pydantic import SecretStr
 
 from worker.committed_reader import start_reader
+from worker.kafka_client import KafkaConnection, KafkaSecurity, env_name
 from worker.topic_admin import ensure_topics, partitions_of
 from worker.topology import Topics, declare
 
 ROOT = Path(__file__).resolve().parent.parent
 
+Cluster = KafkaConnection | str
 
-async def create_topics(bootstrap: str, topics: Topics, partitions: int = 3) -> None:
-    await ensure_topics(bootstrap, declare(topics).topic_configs(), partitions)
+
+def connection(cluster: Cluster) -> KafkaConnection:
+    """The cluster as clients take it: a bare address is a PLAINTEXT broker."""
+    if isinstance(cluster, KafkaConnection):
+        return cluster
+    return KafkaConnection(bootstrap_servers=cluster)
+
+
+def connection_env(cluster: Cluster) -> dict[str, str]:
+    """The worker's environment variables for this connection (secrets included)."""
+    conn = connection(cluster)
+    env = {"ONCOSCRUB_BOOTSTRAP_SERVERS": conn.bootstrap_servers}
+    for name in KafkaSecurity.model_fields:
+        value = getattr(conn, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, Enum):
+            value = value.value
+        env[env_name(name)] = str(value)
+    return env
+
+
+async def create_topics(cluster: Cluster, topics: Topics, partitions: int = 3) -> None:
+    await ensure_topics(connection(cluster), declare(topics).topic_configs(), partitions)
 
 
 async def produce(
-    bootstrap: str,
+    cluster: Cluster,
     topic: str,
     items: Iterable[tuple[bytes | None, bytes]],
     partition: int | None = None,
 ) -> int:
     """Publish (key, value) pairs as a billing platform would (idempotent, acks=all)."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **connection(cluster).options(),
         enable_idempotence=True,
         linger_ms=10,
         max_request_size=17 * 1024 * 1024,
@@ -62,11 +94,12 @@ def claim_items(claims: Iterable[dict[str, Any]]) -> list[tuple[bytes | None, by
 
 
 async def read_topic(
-    bootstrap: str, topic: str, isolation: str = "read_committed"
+    cluster: Cluster, topic: str, isolation: str = "read_committed"
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Everything in the topic up to its current end (the LSO under read_committed)."""
+    conn = connection(cluster)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **conn.options(),
         group_id=None,
         enable_auto_commit=False,
         isolation_level=isolation,
@@ -76,7 +109,7 @@ async def read_topic(
     )
     await start_reader(consumer)
     try:
-        tps = await partitions_of(bootstrap, topic)
+        tps = await partitions_of(conn, topic)
         if not tps:
             return []
         consumer.assign(tps)
@@ -111,11 +144,11 @@ class Outputs:
 
 
 async def read_outputs(
-    bootstrap: str, topics: Topics, isolation: str = "read_committed"
+    cluster: Cluster, topics: Topics, isolation: str = "read_committed"
 ) -> Outputs:
     scrubbed, review, dead, audit = await asyncio.gather(
         *(
-            read_topic(bootstrap, t, isolation)
+            read_topic(cluster, t, isolation)
             for t in (topics.scrubbed, topics.review, topics.dead_letter, topics.audit)
         )
     )
@@ -123,12 +156,12 @@ async def read_outputs(
 
 
 async def wait_for_decisions(
-    bootstrap: str, topics: Topics, expected: int, timeout: float = 180.0
+    cluster: Cluster, topics: Topics, expected: int, timeout: float = 180.0
 ) -> Outputs:
     """Poll (read_committed) until at least ``expected`` decisions are downstream."""
     deadline = time.monotonic() + timeout
     while True:
-        outputs = await read_outputs(bootstrap, topics)
+        outputs = await read_outputs(cluster, topics)
         if len(outputs.decisions) >= expected and len(outputs.audit) >= expected:
             return outputs
         if time.monotonic() > deadline:
@@ -141,7 +174,7 @@ class WorkerProcess:
 
     def __init__(
         self,
-        bootstrap: str,
+        cluster: Cluster,
         topics: Topics,
         worker_id: str,
         log_dir: Path,
@@ -152,7 +185,7 @@ class WorkerProcess:
         env = {
             **os.environ,
             **topics.env(),
-            "ONCOSCRUB_BOOTSTRAP_SERVERS": bootstrap,
+            **connection_env(cluster),
             "ONCOSCRUB_GROUP_ID": f"g-{topics.submitted}",
             "ONCOSCRUB_WORKER_ID": worker_id,
             "ONCOSCRUB_HEALTH_PORT": "0",
@@ -190,13 +223,16 @@ class InProcessWorker:
     """The claim processor on this event loop, for tests that need no kill -9."""
 
     def __init__(
-        self, bootstrap: str, topics: Topics, worker_id: str = "w-inproc", **overrides: Any
+        self, cluster: Cluster, topics: Topics, worker_id: str = "w-inproc", **overrides: Any
     ) -> None:
         from worker.processor import ClaimProcessor
         from worker.settings import Settings
 
+        conn = connection(cluster)
+        security = {name: getattr(conn, name) for name in KafkaSecurity.model_fields}
         self.settings = Settings(
-            bootstrap_servers=bootstrap,
+            bootstrap_servers=conn.bootstrap_servers,
+            **security,
             topics=topics,
             group_id=f"g-{topics.submitted}",
             worker_id=worker_id,
@@ -221,21 +257,19 @@ class OpenTransactionWatch:
     """Sees whether a transaction is open on a topic: a partition whose high watermark
     (read_uncommitted end) is past its last stable offset (read_committed end)."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, cluster: Cluster, topic: str) -> None:
+        self.conn = connection(cluster)
         self.topic = topic
-        self._committed = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, isolation_level="read_committed"
-        )
+        self._committed = AIOKafkaConsumer(**self.conn.options(), isolation_level="read_committed")
         self._uncommitted = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, isolation_level="read_uncommitted"
+            **self.conn.options(), isolation_level="read_uncommitted"
         )
         self._tps: list[TopicPartition] = []
 
     async def __aenter__(self) -> OpenTransactionWatch:
         await start_reader(self._committed)
         await start_reader(self._uncommitted)
-        self._tps = await partitions_of(self.bootstrap, self.topic)
+        self._tps = await partitions_of(self.conn, self.topic)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

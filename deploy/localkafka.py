@@ -9,7 +9,13 @@ Use it from Python (``with LocalKafka() as kafka: kafka.bootstrap``) or from
 the shell::
 
     python -m deploy.localkafka            # start, create topics, wait for Ctrl-C
+    python -m deploy.localkafka --secure   # also TLS listeners, printing the settings to use
     python -m deploy.localkafka --resolve  # only fetch the jars into the cache
+
+With ``secure=SecureListeners(...)`` the node also listens with SASL_SSL (SCRAM-SHA-256,
+SCRAM-SHA-512 and PLAIN users, OAUTHBEARER) and with SSL requiring a client certificate
+(mutual TLS), on certificates the caller provides (``deploy.local_pki``). PLAINTEXT stays
+for the controller, the node itself and setting topics up.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import asyncio
 import base64
 import os
 import re
+import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -27,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +43,8 @@ from types import TracebackType
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from deploy.local_pki import make_pki
+from worker.kafka_client import KafkaConnection
 from worker.topic_admin import ensure_topics
 from worker.topology import LARGE_MESSAGE_BYTES, declare
 
@@ -115,6 +125,60 @@ logger.kafka.level = INFO
 """
 
 
+# Characters a user name or password may hold: the JAAS line and the storage tool's
+# "[name=...,password=...]" have no escaping.
+_SAFE_CREDENTIAL = re.compile(r"^[A-Za-z0-9_.@+-]+$")
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class SecureListeners:
+    """The TLS listeners' certificates and SASL users (each a PLAIN and a SCRAM user)."""
+
+    keystore: Path  # PEM: the broker's private key (PKCS#8, unencrypted) and certificate chain
+    truststore: Path  # PEM: the CA whose client certificates the mutual-TLS listener accepts
+    users: Mapping[str, str]  # name → password
+
+    def __post_init__(self) -> None:
+        for name, password in self.users.items():
+            if not (_SAFE_CREDENTIAL.match(name) and _SAFE_CREDENTIAL.match(password)):
+                raise ValueError(f"user {name!r}: use letters, digits and _.@+- only")
+
+    def scram_arguments(self) -> list[str]:
+        """``kafka-storage format`` arguments creating the SCRAM users (KRaft metadata)."""
+        out: list[str] = []
+        for mechanism in SCRAM_MECHANISMS:
+            for name, password in self.users.items():
+                out += ["--add-scram", f"{mechanism}=[name={name},password={password}]"]
+        return out
+
+    def properties(self) -> dict[str, str]:
+        plain_users = " ".join(f'user_{n}="{p}"' for n, p in self.users.items())
+        sasl = "listener.name.sasl_ssl."
+        return {
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(self.keystore),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.truststore),
+            "listener.name.mtls.ssl.client.auth": "required",
+            f"{sasl}sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
+            f"{sasl}plain.sasl.jaas.config": (
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};"
+            ),
+            **{
+                f"{sasl}{m.lower()}.sasl.jaas.config": (
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+                )
+                for m in SCRAM_MECHANISMS
+            },
+            # Kafka's default validator for OAUTHBEARER: unsigned tokens ("alg": "none")
+            # with a subject and an expiry. For tests of the client side only.
+            f"{sasl}oauthbearer.sasl.jaas.config": (
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"
+            ),
+        }
+
+
 @dataclass
 class LocalKafka:
     """One Kafka node on loopback. ``start()`` returns once an admin request succeeds."""
@@ -129,19 +193,33 @@ class LocalKafka:
     startup_seconds: float = 0.0
     controller_port: int = 0
     restarts: int = 0
+    secure: SecureListeners | None = None
+    sasl_ssl_port: int = 0
+    mtls_port: int = 0
     _proc: subprocess.Popen[bytes] | None = None
     _owns_workdir: bool = False
 
+    def _listeners(self, port: int) -> dict[str, tuple[int, str]]:
+        """Listener name → (port, security protocol), the controller's aside."""
+        listeners = {"PLAINTEXT": (port, "PLAINTEXT")}
+        if self.secure is not None:
+            listeners["SASL_SSL"] = (self.sasl_ssl_port, "SASL_SSL")
+            listeners["MTLS"] = (self.mtls_port, "SSL")
+        return listeners
+
     def server_properties(self, data_dir: Path, port: int, controller_port: int) -> str:
+        listeners = self._listeners(port)
+        advertised = ",".join(f"{name}://127.0.0.1:{p}" for name, (p, _) in listeners.items())
+        protocols = ",".join(f"{name}:{proto}" for name, (_, proto) in listeners.items())
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+            "listeners": f"{advertised},CONTROLLER://127.0.0.1:{controller_port}",
+            "advertised.listeners": advertised,
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,{protocols}",
             "log.dirs": str(data_dir / "logs"),
             "num.partitions": str(self.partitions),
             "auto.create.topics.enable": "false",
@@ -157,6 +235,7 @@ class LocalKafka:
             # message.max.bytes stays at Kafka's default: the product's topics set their
             # own limit (worker/topology.py), as they must on any cluster.
             "replica.fetch.max.bytes": str(LARGE_MESSAGE_BYTES),
+            **(self.secure.properties() if self.secure is not None else {}),
         }
         return "".join(f"{k}={v}\n" for k, v in props.items())
 
@@ -174,6 +253,9 @@ class LocalKafka:
         # address is part of the data the node formatted.
         port = self.port = self.port or free_port()
         controller_port = self.controller_port = self.controller_port or free_port()
+        if self.secure is not None:
+            self.sasl_ssl_port = self.sasl_ssl_port or free_port()
+            self.mtls_port = self.mtls_port or free_port()
         config = self.workdir / "server.properties"
         config.write_text(self.server_properties(self.workdir, port, controller_port))
         log4j = self.workdir / "log4j2.properties"
@@ -193,6 +275,8 @@ class LocalKafka:
         if not (self.workdir / "logs" / "meta.properties").exists():
             cmd = [*base, "kafka.tools.StorageTool", "format", "-t", _cluster_id()]
             cmd += ["-c", str(config), "--ignore-formatted"]
+            if self.secure is not None:
+                cmd += self.secure.scram_arguments()
             formatted = subprocess.run(cmd, check=False, capture_output=True, text=True)
             if formatted.returncode != 0:
                 tail = formatted.stderr.strip()[-2000:]
@@ -230,7 +314,24 @@ class LocalKafka:
             finally:
                 await admin.close()
         if self.topics:
-            await ensure_topics(self.bootstrap, self.topics, self.partitions)
+            await ensure_topics(self.connection, self.topics, self.partitions)
+
+    @property
+    def connection(self) -> KafkaConnection:
+        """The PLAINTEXT listener (administration, tests that need no security)."""
+        return KafkaConnection(bootstrap_servers=self.bootstrap)
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        if self.secure is None:
+            raise RuntimeError("the broker has no SASL_SSL listener (secure=None)")
+        return f"127.0.0.1:{self.sasl_ssl_port}"
+
+    @property
+    def mtls_bootstrap(self) -> str:
+        if self.secure is None:
+            raise RuntimeError("the broker has no mutual-TLS listener (secure=None)")
+        return f"127.0.0.1:{self.mtls_port}"
 
     @property
     def log_path(self) -> Path:
@@ -279,16 +380,47 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=9092)
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--resolve", action="store_true", help="only fetch the jars, then exit")
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="also listen with SASL_SSL and mutual TLS (a throw-away CA and user)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.resolve:
         print(f"Kafka {kafka_version()} jars in {resolve_jars(quiet=False)}")
         return 0
-    kafka = LocalKafka(port=args.port, partitions=args.partitions).start()
+    pki_dir = Path(tempfile.mkdtemp(prefix="oncoscrub-pki-")) if args.secure else None
+    pki = make_pki(pki_dir) if pki_dir is not None else None
+    secure = None
+    if pki is not None:
+        secure = SecureListeners(pki.server, pki.ca, {"oncoscrub": secrets.token_urlsafe(18)})
+    kafka = LocalKafka(port=args.port, partitions=args.partitions, secure=secure).start()
     print(
         f"Kafka {kafka_version()} ready on {kafka.bootstrap} "
         f"in {kafka.startup_seconds:.1f}s (Ctrl-C stops it)",
         flush=True,
     )
+    if secure is not None and pki is not None:
+        [(user, password)] = secure.users.items()
+        settings = {
+            "ONCOSCRUB_BOOTSTRAP_SERVERS": kafka.sasl_ssl_bootstrap,
+            "ONCOSCRUB_SECURITY_PROTOCOL": "SASL_SSL",
+            "ONCOSCRUB_SASL_MECHANISM": "SCRAM-SHA-512",
+            "ONCOSCRUB_SASL_USERNAME": user,
+            "ONCOSCRUB_SASL_PASSWORD": password,
+            "ONCOSCRUB_SSL_CAFILE": str(pki.ca),
+        }
+        mtls = {
+            "ONCOSCRUB_BOOTSTRAP_SERVERS": kafka.mtls_bootstrap,
+            "ONCOSCRUB_SECURITY_PROTOCOL": "SSL",
+            "ONCOSCRUB_SSL_CAFILE": str(pki.ca),
+            "ONCOSCRUB_SSL_CERTFILE": str(pki.client_cert),
+            "ONCOSCRUB_SSL_KEYFILE": str(pki.client_key),
+            "ONCOSCRUB_SSL_KEY_PASSWORD": pki.client_key_password,
+        }
+        for title, env in (("SASL_SSL, SCRAM-SHA-512", settings), ("mutual TLS", mtls)):
+            print(f"{title}: a worker in this shell reaches it with")
+            print("".join(f"  export {k}={shlex.quote(v)}\n" for k, v in env.items()), end="")
     try:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while True:
@@ -297,6 +429,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         pass
     finally:
         kafka.stop()
+        if pki_dir is not None:
+            shutil.rmtree(pki_dir, ignore_errors=True)
     return 0
 
 

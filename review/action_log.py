@@ -30,6 +30,7 @@ from review.settings import ReviewSettings
 from schemas.audit import AuditCheckpoint
 from worker.audit.chain import ChainHead, head_after
 from worker.committed_reader import last_committed_value, reader, start_reader
+from worker.kafka_client import KafkaConnection
 from worker.logs import get_logger
 from worker.topic_admin import ensure_topics, partitions_of
 from worker.topology import OutRecord
@@ -64,9 +65,9 @@ class _Chain:
 
 
 class ActionLog:
-    def __init__(self, settings: ReviewSettings, bootstrap: str) -> None:
+    def __init__(self, settings: ReviewSettings, conn: KafkaConnection) -> None:
         self.settings = settings
-        self.bootstrap = bootstrap
+        self.conn = conn
         self._partitions: list[int] = []
         self._chains: dict[int, _Chain] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -74,9 +75,9 @@ class ActionLog:
 
     async def start(self) -> None:
         await ensure_topics(
-            self.bootstrap, topic_configs(self.settings), self.settings.actions_partitions
+            self.conn, topic_configs(self.settings), self.settings.actions_partitions
         )
-        tps = await partitions_of(self.bootstrap, self.settings.actions_topic)
+        tps = await partitions_of(self.conn, self.settings.actions_topic)
         self._partitions = [tp.partition for tp in tps]
         self._locks = {p: asyncio.Lock() for p in self._partitions}
 
@@ -90,7 +91,7 @@ class ActionLog:
     async def _open(self, partition: int) -> _Chain:
         s = self.settings
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
+            **self.conn.options(),
             client_id=f"{s.app_id}-actions-p{partition}",
             transactional_id=f"{s.transactional_id_prefix}.{s.actions_topic}.{partition}",
             enable_idempotence=True,
@@ -98,7 +99,7 @@ class ActionLog:
             max_request_size=17 * 1024 * 1024,
         )
         await producer.start()  # fences the previous writer of this partition
-        consumer = reader(self.bootstrap)
+        consumer = reader(self.conn)
         await start_reader(consumer)
         try:
             last = await last_committed_value(consumer, TopicPartition(s.actions_topic, partition))

@@ -211,9 +211,7 @@ def rebuild_cmd() -> None:
     settings = with_worker_topics(ReviewSettings(), worker.topics)
     engine = connect(settings.database_url)
     migrate(engine)
-    totals = asyncio.run(
-        rebuild(engine, worker.bootstrap_servers, topic_names(worker.topics, settings))
-    )
+    totals = asyncio.run(rebuild(engine, worker.kafka, topic_names(worker.topics, settings)))
     engine.dispose()
     out.print(f"rebuilt from {totals.records} record(s); {totals.unreadable} unreadable")
 

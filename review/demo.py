@@ -16,20 +16,23 @@ from review.feed import rebuild
 from review.readmodel import Status
 from review.settings import ReviewSettings, with_worker_topics
 from review.web import topic_names
+from worker.kafka_client import KafkaConnection
 from worker.topic_admin import ensure_topics
 from worker.topology import Topics
 
 
-async def fill_read_model(bootstrap: str, topics: Topics, database_url: str | None = None) -> int:
+async def fill_read_model(
+    conn: KafkaConnection, topics: Topics, database_url: str | None = None
+) -> int:
     """Rebuild the read model from the broker's topics; the number of claims in review."""
     settings = with_worker_topics(ReviewSettings(), topics)
     url = database_url or settings.database_url
-    await ensure_topics(bootstrap, topic_configs(settings), settings.actions_partitions)
+    await ensure_topics(conn, topic_configs(settings), settings.actions_partitions)
     engine = connect(url)
     migrate(engine)
-    await rebuild(engine, bootstrap, topic_names(topics, settings))
-    with engine.connect() as conn:
-        count = conn.execute(
+    await rebuild(engine, conn, topic_names(topics, settings))
+    with engine.connect() as db:
+        count = db.execute(
             select(func.count()).select_from(t.claims).where(t.claims.c.status == Status.OPEN)
         ).scalar_one()
     engine.dispose()

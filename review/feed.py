@@ -23,6 +23,7 @@ from review import tables as t
 from review.database import writer
 from review.readmodel import Applied, FeedRecord, TopicNames, apply, reset
 from worker.committed_reader import reader, start_reader
+from worker.kafka_client import KafkaConnection
 from worker.logs import get_logger
 from worker.topic_admin import partitions_of
 
@@ -41,13 +42,13 @@ class Feed:
     def __init__(
         self,
         engine: Engine,
-        bootstrap: str,
+        conn: KafkaConnection,
         names: TopicNames,
         poll_ms: int = 200,
         max_records: int = 1000,
     ) -> None:
         self.engine = engine
-        self.bootstrap = bootstrap
+        self.conn = conn
         self.names = names
         self.poll_ms = poll_ms
         self.max_records = max_records
@@ -57,7 +58,7 @@ class Feed:
         self._stopping = asyncio.Event()
 
     async def start(self, wait_for_topics_s: float = 120.0) -> None:
-        consumer = reader(self.bootstrap)
+        consumer = reader(self.conn)
         await start_reader(consumer)
         self._consumer = consumer
         deadline = time.monotonic() + wait_for_topics_s
@@ -72,9 +73,7 @@ class Feed:
                 raise RuntimeError(f"topics not on the broker: {', '.join(missing)}")
             log.info("feed_waiting_for_topics", missing=missing)
             await asyncio.sleep(1.0)
-        self._tps = [
-            tp for name in self.names.all for tp in await partitions_of(self.bootstrap, name)
-        ]
+        self._tps = [tp for name in self.names.all for tp in await partitions_of(self.conn, name)]
         consumer.assign(self._tps)
         await self._position()
 
@@ -162,7 +161,7 @@ def applied_through(engine: Engine, topic: str, partition: int) -> int:
     return int(value or 0)
 
 
-async def rebuild(engine: Engine, bootstrap: str, names: TopicNames) -> Applied:
+async def rebuild(engine: Engine, conn: KafkaConnection, names: TopicNames) -> Applied:
     """Empty the topic-fed tables and read every topic again from its beginning."""
 
     def wipe() -> None:
@@ -170,7 +169,7 @@ async def rebuild(engine: Engine, bootstrap: str, names: TopicNames) -> Applied:
             reset(conn)
 
     await asyncio.to_thread(wipe)
-    feed = Feed(engine, bootstrap, names)
+    feed = Feed(engine, conn, names)
     await feed.start()
     try:
         await feed.catch_up()

@@ -155,12 +155,10 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(migrate, services.engine)
         if kafka:
-            services.action_log = ActionLog(settings, worker.bootstrap_servers)
+            services.action_log = ActionLog(settings, worker.kafka)
             await services.action_log.start()
             if settings.feed:
-                feed = Feed(
-                    services.engine, worker.bootstrap_servers, services.names, settings.feed_poll_ms
-                )
+                feed = Feed(services.engine, worker.kafka, services.names, settings.feed_poll_ms)
                 await feed.start()
                 services.feed = feed
                 services.tasks.append(asyncio.create_task(feed.run()))

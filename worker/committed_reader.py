@@ -12,13 +12,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from worker.kafka_client import KafkaConnection
+
 FETCH_BYTES = 17 * 1024 * 1024
 
 
-def reader(bootstrap: str) -> AIOKafkaConsumer:
+def reader(conn: KafkaConnection) -> AIOKafkaConsumer:
     """A group-less read_committed consumer: sees only committed records."""
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **conn.options(),
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",

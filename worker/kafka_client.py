@@ -435,4 +435,11 @@ def _readable_file(path: Path) -> bool:
 
 
 def _reason(exc: Exception) -> str:
-    return getattr(exc, "reason", None) or type(exc).__name__
+    """OpenSSL's reason (KEY_VALUES_MISMATCH, "PEM lib" for a wrong password): no secret."""
+    reason = getattr(exc, "reason", None)
+    if reason:
+        return str(reason)
+    strerror = getattr(exc, "strerror", None) or (exc.args[-1] if exc.args else None)
+    if isinstance(strerror, str):
+        return strerror.split(" (_ssl.c")[0]
+    return type(exc).__name__

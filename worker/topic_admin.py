@@ -13,16 +13,18 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from worker.kafka_client import KafkaConnection
+
 
 async def ensure_topics(
-    bootstrap: str,
+    conn: KafkaConnection,
     configs: Mapping[str, Mapping[str, str]],
     partitions: int,
     replication: int = 1,
 ) -> None:
     """Create the topics that do not exist yet (same partition count for all: the
     topology mirrors input partition N onto partition N of the audit and state topics)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**conn.options(), request_timeout_ms=15000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -38,8 +40,8 @@ async def ensure_topics(
         await admin.close()
 
 
-async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def partitions_of(conn: KafkaConnection, topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**conn.options())
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])

@@ -24,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from worker import limits
+from worker.kafka_client import KafkaConnection
 from worker.settings import Settings
 from worker.topology import Partitioning, TopicSpec, Topology
 
@@ -44,9 +45,11 @@ def _worker_topics(topology: Topology) -> list[TopicSpec]:
     ]  # fmt: skip
 
 
-async def describe(bootstrap: str, topics: list[str]) -> dict[str, tuple[int, dict[str, str]]]:
+async def describe(
+    conn: KafkaConnection, topics: list[str]
+) -> dict[str, tuple[int, dict[str, str]]]:
     """Partition count and configuration of each topic that exists."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**conn.options(), request_timeout_ms=15000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -138,6 +141,6 @@ def problems(
 async def check(topology: Topology, settings: Settings) -> None:
     """Raise ``TopicsRefusedError`` with every problem found."""
     names = [t.name for t in _worker_topics(topology)]
-    found = problems(topology, settings, await describe(settings.bootstrap_servers, names))
+    found = problems(topology, settings, await describe(settings.kafka, names))
     if found:
         raise TopicsRefusedError(found)

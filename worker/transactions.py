@@ -24,7 +24,7 @@ async def open_producer(settings: Settings, tp: TopicPartition) -> AIOKafkaProdu
     fences a previous owner and completes or aborts the transaction it left open."""
     s = settings
     producer = AIOKafkaProducer(
-        bootstrap_servers=s.bootstrap_servers,
+        **s.kafka.options(),
         client_id=f"oncoscrub-{s.worker_id}-p{tp.partition}",
         transactional_id=transactional_id(s.txn_prefix, tp),
         transaction_timeout_ms=s.transaction_timeout_ms,

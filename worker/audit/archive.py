@@ -34,6 +34,7 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from schemas.audit import AuditArchival, AuditCheckpoint, AuditEvent
 from worker.audit.chain import AuditRecord, link_of, sha256_hex, verify
 from worker.audit.log import checkpoints_from_topic, records_from_topic
+from worker.kafka_client import KafkaConnection
 from worker.topology import Topics
 
 
@@ -89,7 +90,7 @@ def plan(records: list[AuditRecord], cut: Cut) -> dict[int, tuple[list[AuditReco
 
 
 async def archive(
-    bootstrap: str,
+    conn: KafkaConnection,
     topics: Topics,
     out_dir: Path,
     cut: Cut,
@@ -100,10 +101,10 @@ async def archive(
 ) -> list[Archived]:
     records = [
         r
-        async for r in records_from_topic(bootstrap, topics.audit)
+        async for r in records_from_topic(conn, topics.audit)
         if partitions is None or r.partition in partitions
     ]
-    pins = await checkpoints_from_topic(bootstrap, topics.audit_checkpoints)
+    pins = await checkpoints_from_topic(conn, topics.audit_checkpoints)
     report = verify(records, [c for c in pins if partitions is None or c.partition in partitions])
     if not report.ok:
         raise ArchiveRefusedError(
@@ -112,8 +113,8 @@ async def archive(
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     _write_synced(out_dir / "checkpoints.jsonl", ())
     done: list[Archived] = []
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**conn.options(), acks="all", enable_idempotence=True)
+    admin = AIOKafkaAdminClient(**conn.options())
     await producer.start()
     await admin.start()
     try:

@@ -18,6 +18,7 @@ from typing import BinaryIO
 from schemas.audit import AuditArchival, AuditCheckpoint, AuditEvent
 from worker import committed_reader
 from worker.audit.chain import AuditRecord
+from worker.kafka_client import KafkaConnection
 from worker.topic_admin import partitions_of
 
 _PARTITION_FILE = re.compile(r"audit-p(\d+)\.jsonl$")
@@ -79,11 +80,11 @@ def checkpoints_from_files(paths: Sequence[Path]) -> list[AuditCheckpoint | Audi
     return out
 
 
-async def records_from_topic(bootstrap: str, topic: str) -> AsyncIterator[AuditRecord]:
-    consumer = committed_reader.reader(bootstrap)
+async def records_from_topic(conn: KafkaConnection, topic: str) -> AsyncIterator[AuditRecord]:
+    consumer = committed_reader.reader(conn)
     await committed_reader.start_reader(consumer)
     try:
-        for tp in await partitions_of(bootstrap, topic):
+        for tp in await partitions_of(conn, topic):
             async for record in committed_reader.read_partition(consumer, tp):
                 if record.value is not None:
                     yield AuditRecord(tp.partition, record.offset, record.value)
@@ -92,9 +93,9 @@ async def records_from_topic(bootstrap: str, topic: str) -> AsyncIterator[AuditR
 
 
 async def checkpoints_from_topic(
-    bootstrap: str, topic: str
+    conn: KafkaConnection, topic: str
 ) -> list[AuditCheckpoint | AuditArchival]:
-    return [parse_checkpoint(bytes(r.value)) async for r in records_from_topic(bootstrap, topic)]
+    return [parse_checkpoint(bytes(r.value)) async for r in records_from_topic(conn, topic)]
 
 
 # -- export ------------------------------------------------------------------------------
