@@ -25,7 +25,7 @@ from rules.administration import (
     standalone,
     supply,
 )
-from rules.checks import bundling, codes, coverage, diagnoses, radiation, releases
+from rules.checks import bundling, codes, courses, coverage, diagnoses, radiation, releases
 from rules.payer_policies import PayerPolicy, PolicyError
 from rules.rule import Parameter, ParameterKind, Rule
 
@@ -46,6 +46,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     codes,
     radiation,
     coverage,
+    courses,
 )
 
 _MODULE: dict[str, ModuleType] = {r.id: m for m in FAMILIES for r in m.RULES}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rules.catalogue import RULES, case_file, module_of
 from rules.checks.check import checks_of
+from rules.checks.courses import COURSE_CHECKS
 from rules.engine import RULE_PACK_VERSION
 from rules.pipeline import PIPELINE
 from schemas.decision import Citation
@@ -46,7 +47,8 @@ def render() -> str:
         "Families: `ADM` drug-administration coding from the MAR (spec 2), `DX` diagnosis "
         "validity and sequencing (5), `NCCI` and `BND` bundling and unit limits (6.1, 6.2), "
         "`CODE` code validity by quarter and setting, `RO` radiation oncology within a claim "
-        "(6.3, 7), `COV` payer coverage rows (7.3), `PACK` the rule pack's own data releases.",
+        "(6.3, 7) and, `RO-CC`, across the claims of a course (6.3, 7; issue 13), `COV` payer "
+        "coverage rows (7.3), `PACK` the rule pack's own data releases.",
         "",
         "| id | rule | confidence | declared in |",
         "|---|---|---|---|",
@@ -64,6 +66,21 @@ def render() -> str:
         *(
             f"{n}. {c.rule.id} `{c.run.__name__}`"
             for n, c in enumerate((c for s in PIPELINE for c in checks_of(s)), start=1)
+        ),
+        "",
+        "## The course checks in order",
+        "",
+        "A radiation-oncology claim is also assessed within its patient's course "
+        "(`rules/courses.py`, `assess_in_course`; never in `assess` alone): every service of "
+        "every claim of the course is read, and the claims whose lines are at fault are told. A "
+        "check with an in-claim twin leaves a claim alone when its own lines show the fault (the "
+        "twin reports it). How courses are delimited: "
+        "[coding-decisions.md](coding-decisions.md#radiation-oncology-courses).",
+        "",
+        *(
+            f"{n}. {c.rule.id} `{c.run.__name__}`"
+            + (f" (in-claim twin: {c.twin.id})" if c.twin else "")
+            for n, c in enumerate(COURSE_CHECKS, start=1)
         ),
         "",
     ]

@@ -1,0 +1,335 @@
+"""Radiation oncology across the claims of a course (rules/checks/courses.py, spec §6.3, §7,
+issue 13).
+
+Each case is a course billed over several claims, in the order they arrive; each claim is
+assessed within the course as it stands (``assess_in_course``). ``fires``: the last claim's
+decision carries the rule's finding as described. ``quiet``: as close a course as possible on
+which no claim is ever given the rule's finding, in its decision or in a correction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from rules import assess
+from rules.catalogue import RULES
+from rules.checks.courses import COURSE_CHECKS
+from rules.courses import InCourse, assess_in_course
+from rules.pack import RulePack, current_pack
+from rules.rule import MAX_MESSAGE
+from rules.sources import SPECIFICATION
+from schemas import SubmittedClaim
+from schemas.course import PatientCourses
+from schemas.decision import Confidence, Finding, Severity
+from tests.rules.checks.builders import EX, rt, template_pack
+
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
+START = date(2025, 6, 2)  # a Monday; 77385/77386 and the G-codes were in force
+BONE = ("Z51.0", "C79.51")
+
+
+def days(first: date, n: int) -> list[date]:
+    """``n`` treatment days from ``first``, Monday to Friday."""
+    out, day = [], first
+    while len(out) < n:
+        if day.weekday() < 5:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+def fx(code: str, first: date, n: int, mods: str = "") -> tuple[tuple[str, ...], ...]:
+    """One fraction a day for ``n`` treatment days."""
+    return tuple((code, "1", mods, d.isoformat()) for d in days(first, n))
+
+
+def on(code: str, day: date, units: str = "1", mods: str = "") -> tuple[str, ...]:
+    return (code, units, mods, day.isoformat())
+
+
+def claim(
+    claim_id: str,
+    *lines: tuple[str, ...],
+    party: str = "hospital",
+    version: int = 1,
+    **kw: Any,
+) -> SubmittedClaim:
+    """``party``: "hospital" (institutional, technical), "physician" (professional claim in
+    the hospital, POS 22), "freestanding" (global billing)."""
+    setting, pos = {"hospital": ("F", None), "physician": ("P", "22"),
+                    "freestanding": ("R", None)}[party]  # fmt: skip
+    made = rt(*lines, setting=setting, pos=pos, day=lines[0][3], **kw)
+    return made.model_copy(update={"claim_id": claim_id, "claim_version": version})
+
+
+def is_course(f: Finding) -> bool:
+    return f.rule_id.startswith("RO-CC")
+
+
+@dataclass(frozen=True)
+class Step:
+    assessment_claim: str
+    result: InCourse
+
+
+def run(
+    claims: Sequence[SubmittedClaim],
+    pack: RulePack | None = None,
+    state: PatientCourses | None = None,
+) -> History:
+    pack = pack or current_pack()
+    steps = []
+    for c in claims:
+        result = assess_in_course(c, assess(c, pack), pack, state)
+        state = result.state
+        steps.append(Step(c.claim_id, result))
+    return History(steps, state)
+
+
+@dataclass(frozen=True)
+class History:
+    steps: list[Step]
+    state: PatientCourses | None
+
+    @property
+    def last(self) -> InCourse:
+        return self.steps[-1].result
+
+    def reported(self) -> dict[str, tuple[Finding, ...]]:
+        out: dict[str, tuple[Finding, ...]] = {}
+        for s in self.steps:
+            out[s.assessment_claim] = tuple(f for f in s.result.assessment.findings if is_course(f))
+            for c in s.result.corrections:
+                out[c.claim_id] = c.after
+        return out
+
+    def ever(self, rule_id: str) -> list[Finding]:
+        """Every finding of the rule any claim was ever given."""
+        out = []
+        for s in self.steps:
+            out += [f for f in s.result.assessment.findings if f.rule_id == rule_id]
+            for c in s.result.corrections:
+                out += [f for f in c.after if f.rule_id == rule_id]
+        return out
+
+
+@dataclass(frozen=True)
+class CourseCase:
+    arrive: Callable[[], Sequence[SubmittedClaim]]
+    stay_quiet: Callable[[], Sequence[SubmittedClaim]]
+    severity: Severity
+    says: str
+    codes: tuple[str, ...] | None = None
+    pack: Callable[[], RulePack] = field(default=current_pack)
+
+    # What ``tests.rules.rule_cases.decide`` reads (the explanation tests over every rule): the
+    # last claim on its own; course findings come only from ``assess_in_course`` (below).
+    @property
+    def fires(self) -> Callable[[], SubmittedClaim]:
+        return lambda: self.arrive()[-1]
+
+    @property
+    def quiet(self) -> Callable[[], SubmittedClaim]:
+        return lambda: self.stay_quiet()[-1]
+
+
+W = START  # week one
+PLAN = on("77263", START - timedelta(days=7))  # the physician's plan, a week before delivery
+
+CASES: dict[str, CourseCase] = {
+    "RO-CC0": CourseCase(
+        arrive=lambda: [claim("H1", *fx("77412", W, 5), version=2),
+                        claim("H1", *fx("77412", W, 4), version=1)],
+        stay_quiet=lambda: [claim("H1", *fx("77412", W, 4), version=1),
+                            claim("H1", *fx("77412", W, 5), version=2)],
+        severity=WARNING,
+        says="Version 1 of this claim is older than version 2, which the course already counts",
+        codes=("77412",)),
+    # Simulation on the hospital's planning claim; the deliveries' claim dated before it.
+    "RO-CC1": CourseCase(
+        arrive=lambda: [claim("H1", on("77290", W + timedelta(days=7)), on("77263", W)),
+                        claim("H2", *fx("77412", W, 5))],
+        stay_quiet=lambda: [claim("H1", on("77290", W), on("77263", W)),
+                            claim("H2", *fx("77412", W, 5))],
+        severity=ERROR,
+        says="Delivery on 2025-06-02 precedes simulation (77290) on 2025-06-09",
+        codes=("77290", "77412")),
+    "RO-CC2": CourseCase(  # NC
+        arrive=lambda: [claim("H1", *fx("77412", W, 5))],
+        stay_quiet=lambda: [claim("P1", PLAN, party="physician"),
+                            claim("H1", *fx("77412", W, 5))],
+        severity=ERROR,
+        says="Delivery from 2025-06-02 with no clinical treatment planning, simulation or "
+        "dosimetric planning on record for the course",
+        codes=("77412",)),
+    # R6: 27 fractions are five weeks; the two after the final billing get nothing more.
+    "RO-CC3": CourseCase(
+        arrive=lambda: [claim("P1", PLAN, on("77427", W + timedelta(days=32), "5"),
+                              party="physician"),
+                        claim("H1", *fx("77412", W, 27)),
+                        claim("P2", on("77427", W + timedelta(days=37)), party="physician")],
+        stay_quiet=lambda: [claim("P1", PLAN, on("77427", W + timedelta(days=32), "5"),
+                                  party="physician"),
+                            claim("H1", *fx("77412", W, 27))],
+        severity=ERROR,
+        says="77427 x6 across the course's claims (professional (physician) billing) for 27 "
+        "fractions: at most 5 (2 fraction(s) beyond a multiple of five are paid with the "
+        "weeks before)",
+        codes=("77427",)),
+    "RO-CC4": CourseCase(
+        arrive=lambda: [claim("H1", on("77263", W), *fx("77412", W, 3)),
+                        claim("P1", on("77431", W + timedelta(days=2)), party="physician")],
+        stay_quiet=lambda: [claim("H1", on("77263", W), *fx("77412", W, 2)),
+                            claim("P1", on("77431", W + timedelta(days=1)), party="physician")],
+        severity=ERROR, says="77431 is for a course of 1-2 fractions; the course's claims "
+        "deliver 3", codes=("77431",)),
+    "RO-CC5": CourseCase(
+        arrive=lambda: [claim("H1", on("77263", W), *fx("77412", W, 10)),
+                        claim("H2", on("77336", W + timedelta(days=11), "3"))],
+        stay_quiet=lambda: [claim("H1", on("77263", W), *fx("77412", W, 10)),
+                            claim("H2", on("77336", W + timedelta(days=11), "2"))],
+        severity=ERROR,
+        says="77336 x3 across the course's claims (technical (facility) billing) for 10 "
+        "fractions: at most one per five fractions", codes=("77336",)),
+    "RO-CC6": CourseCase(  # NC
+        arrive=lambda: [claim("H1", on("77263", W), *fx("77412", W, 8)),
+                        claim("H2", on("77336", W + timedelta(days=11), "2"))],
+        stay_quiet=lambda: [claim("H1", on("77263", W), *fx("77412", W, 10)),
+                            claim("H2", on("77336", W + timedelta(days=11), "2"))],
+        severity=ERROR,
+        says="77336 x2 across the course's claims for 8 fractions counts 3-4 leftover "
+        "fractions as a week", codes=("77336",)),
+    # The hospital's 77470 and the physician's 77470-26 are one each per party.
+    "RO-CC7": CourseCase(
+        arrive=lambda: [claim("P1", on("77470", W), party="physician"),
+                        claim("P2", on("77470", W + timedelta(days=3)), party="physician")],
+        stay_quiet=lambda: [claim("P1", on("77470", W, mods="26"), party="physician"),
+                            claim("H1", on("77470", W + timedelta(days=3)))],
+        severity=ERROR,
+        says="77470 is once per course; 2 units billed across the course's claims "
+        "(professional (physician) billing)", codes=("77470",)),
+    # A plan after the course's first delivery opens a new course: no second plan in one.
+    "RO-CC8": CourseCase(
+        arrive=lambda: [claim("P1", on("77263", W), party="physician"),
+                        claim("P2", on("77262", W + timedelta(days=2)), party="physician")],
+        stay_quiet=lambda: [claim("P1", on("77263", W), party="physician"),
+                            claim("H1", *fx("77412", W + timedelta(days=1), 5)),
+                            claim("P2", on("77263", W + timedelta(days=14)), party="physician")],
+        severity=WARNING,
+        says="Clinical treatment planning billed 2 times in one course (77262, 77263)",
+        codes=("77262", "77263")),
+    "RO-CC9": CourseCase(
+        arrive=lambda: [claim("H1", on("77263", W), *fx("77373", W, 3)),
+                        claim("H2", *fx("77373", W + timedelta(days=7), 3))],
+        stay_quiet=lambda: [claim("H1", on("77263", W), *fx("77373", W, 3)),
+                            claim("H2", *fx("77373", W + timedelta(days=7), 2))],
+        severity=ERROR, says="SBRT is at most 5 fractions; 6 billed across the course's claims",
+        codes=("77373",)),
+    "RO-CC10": CourseCase(
+        arrive=lambda: [claim("H1", on("77263", W), on("77372", W)),
+                        claim("H2", on("77372", W + timedelta(days=2)))],
+        stay_quiet=lambda: [claim("H1", on("77263", W), on("77372", W)),
+                            claim("H2", on("77432", W + timedelta(days=2)))],
+        severity=ERROR,
+        says="SRS delivery is one session per course; 2 billed across the course's claims",
+        codes=("77372",)),
+    # RB1 across dates and claims; 77300 is not on the list.
+    "RO-CC11": CourseCase(
+        arrive=lambda: [claim("H1", on("77301", W + timedelta(days=4))),
+                        claim("H2", on("77290", W))],
+        stay_quiet=lambda: [claim("H1", on("77301", W + timedelta(days=4))),
+                            claim("H2", on("77300", W))],
+        severity=ERROR,
+        says="77290 billed while IMRT planning 77301 is billed on another claim of the course "
+        "(2025-06-06)", codes=("77290", "77301")),
+    "RO-CC12": CourseCase(
+        arrive=lambda: [claim("H1", on("77301", W), on("77338", W)),
+                        claim("H2", on("77338", W + timedelta(days=3)))],
+        stay_quiet=lambda: [claim("H1", on("77301", W), on("77338", W)),
+                            claim("H2", on("77301", W + timedelta(days=3)),
+                                  on("77338", W + timedelta(days=3)))],
+        severity=ERROR,
+        says="77338 x2 across the course's claims (technical (facility) billing) with 1 IMRT "
+        "plan(s) on record: at most 1", codes=("77338",)),
+    # The area is the claim's first neoplasm diagnosis: C61 twice, or C61 and C79.51.
+    "RO-CC13": CourseCase(
+        arrive=lambda: [claim("H1", on("77307", W)),
+                        claim("H2", on("77307", W + timedelta(days=3)))],
+        stay_quiet=lambda: [claim("H1", on("77307", W)),
+                            claim("H2", on("77307", W + timedelta(days=3)), dx=BONE)],
+        severity=ERROR,
+        says="2 teletherapy isodose plans across the course's claims for one treatment area "
+        "(C61) in one course", codes=("77307",)),
+    # The template's rows start 2026-01-01: EX-FX-BONE allows 10 fractions for C79.51.
+    "RO-CC14": CourseCase(
+        arrive=lambda: [claim("H1", on("77263", date(2026, 6, 1)),
+                              *fx("77412", date(2026, 6, 1), 6), dx=BONE, **EX),
+                        claim("H2", *fx("77412", date(2026, 6, 9), 6), dx=BONE, **EX)],
+        stay_quiet=lambda: [claim("H1", on("77263", date(2026, 6, 1)),
+                                  *fx("77412", date(2026, 6, 1), 5), dx=BONE, **EX),
+                            claim("H2", *fx("77412", date(2026, 6, 8), 5), dx=BONE, **EX)],
+        severity=ERROR,
+        says="12 fractions across the course's claims; payer policy EX-FX-BONE allows 10",
+        codes=("77412",), pack=template_pack),
+    # EX-RB12-77338 allows 77338 three times per course.
+    "RO-CC15": CourseCase(
+        arrive=lambda: [claim("H1", on("77301", date(2026, 6, 1)),
+                              on("77338", date(2026, 6, 1), "2"), **EX),
+                        claim("H2", on("77301", date(2026, 6, 8)),
+                              on("77338", date(2026, 6, 8), "2"), **EX)],
+        stay_quiet=lambda: [claim("H1", on("77301", date(2026, 6, 1)),
+                                  on("77338", date(2026, 6, 1), "2"), **EX),
+                            claim("H2", on("77301", date(2026, 6, 8)),
+                                  on("77338", date(2026, 6, 8), "1"), **EX)],
+        severity=ERROR,
+        says="77338: 4 units across the course's claims; payer policy EX-RB12-77338 allows 3",
+        codes=("77338",), pack=template_pack),
+}  # fmt: skip
+
+SUGGESTS = {
+    "RO-CC3": "bill no more than 77427 x5 for the course",
+    "RO-CC11": "remove them, unless furnished for a different treatment",
+    "RO-CC13": "one plan unless distinct treatment areas are documented",
+}
+
+
+def test_every_course_rule_has_a_case_and_runs_in_a_course_check() -> None:
+    declared = {r for r in RULES if r.startswith("RO-CC")}
+    assert set(CASES) == declared
+    assert {c.rule.id for c in COURSE_CHECKS} == declared - {"RO-CC0"}
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_fires_and_says_what_it_should(rule_id: str) -> None:
+    case = CASES[rule_id]
+    history = run(case.arrive(), case.pack())
+    findings = [f for f in history.last.assessment.findings if f.rule_id == rule_id]
+    assert findings, f"{rule_id} made no finding"
+    first = findings[0]
+    assert first.severity is case.severity, first
+    assert case.says in first.message, first.message
+    if case.codes is not None:
+        assert first.codes == case.codes
+    assert first.suggested_correction == SUGGESTS.get(rule_id)
+    rule = RULES[rule_id]
+    assert first.confidence is rule.confidence
+    assert first.citations[-len(rule.citations) :] == rule.citations
+    assert first.citations[-1].source == SPECIFICATION
+    assert f" Why: {rule.why} What to do: " in first.message
+    assert len(first.message) <= MAX_MESSAGE
+    if first.severity is ERROR:
+        assert history.last.assessment.needs_review
+    if rule.confidence is Confidence.NEEDS_CONFIRMATION:
+        assert first.suggested_correction is None and first.severity is ERROR
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_is_silent_on_its_negative_case(rule_id: str) -> None:
+    case = CASES[rule_id]
+    history = run(case.stay_quiet(), case.pack())
+    assert not history.ever(rule_id)
