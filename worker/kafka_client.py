@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
@@ -308,12 +309,14 @@ class ClientCredentialsTokenProvider(AbstractTokenProvider):  # type: ignore[mis
         client_secret: str,
         scope: str | None = None,
         timeout_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self._secret = client_secret
         self.scope = scope
         self.timeout_s = timeout_s
+        self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
@@ -321,17 +324,17 @@ class ClientCredentialsTokenProvider(AbstractTokenProvider):  # type: ignore[mis
 
     async def token(self) -> str:
         cached = self._token
-        if cached is not None and time.monotonic() < self._refresh_at:
+        if cached is not None and self._clock() < self._refresh_at:
             return cached
         return await asyncio.to_thread(self._fetch)
 
     def _fetch(self) -> str:
         with self._lock:
-            if self._token is not None and time.monotonic() < self._refresh_at:
+            if self._token is not None and self._clock() < self._refresh_at:
                 return self._token
             token, lifetime = self._request()
             self._token = token
-            self._refresh_at = time.monotonic() + lifetime * self.REFRESH_AT
+            self._refresh_at = self._clock() + lifetime * self.REFRESH_AT
             self.fetches += 1
             return token
 
