@@ -35,7 +35,7 @@ from schemas.decision import (
     Severity,
 )
 from schemas.errors import review_reasons
-from worker import intake, limits
+from worker import intake, limits, record_headers
 from worker.audit.chain import GENESIS, ChainHead, sha256_hex
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, Headers, OutRecord, Topology
 
@@ -112,6 +112,9 @@ class Judgement:
     key: bytes | None  # the decision record's key
     input_kept: bool  # the audit event carries the input (not when it was oversized)
     pack_ref: RulePackRef
+    payer: str | None = None  # the payer id of a valid claim
+    severity: Severity | None = None  # the highest finding's
+    findings: tuple[tuple[str, Severity], ...] = ()  # (rule id, severity) of each finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +301,7 @@ def _judgement(
 ) -> Judgement:
     findings = verdict.assessment.findings if verdict.assessment else ()
     dead = verdict.outcome is Outcome.DEAD_LETTER
+    tally = tuple((f.rule_id, f.severity) for f in findings)
     return Judgement(
         outcome=verdict.outcome,
         claim_id=verdict.claim_id,
@@ -311,17 +315,22 @@ def _judgement(
         # An oversized input stays whole in the dead-letter record; the audit keeps its digest.
         input_kept=ReasonCode.OVERSIZED not in (r.code for r in verdict.reasons),
         pack_ref=pack_ref,
+        payer=verdict.claim.payer.payer_id if verdict.claim is not None else None,
+        severity=record_headers.highest(s for _, s in tally),
+        findings=tally,
     )
 
 
 def judge(
-    raw: bytes | None, key: bytes | None, judging: Judging, assess_fn: AssessFn = assess
+    raw: bytes | None, key: bytes | None, judging: Judging, assess_fn: AssessFn | None = None
 ) -> Judgement:
-    """Decide one record's outcome and body. Never raises for any input."""
+    """Decide one record's outcome and body. Never raises for any input. ``assess_fn``: how
+    a valid claim is assessed (None: the engine alone)."""
     value = raw or b""
     pack = judging.pack or current_pack()
     try:
-        verdict = _judge_bytes(value, judging.max_claim_bytes, pack, assess_fn)
+        # The engine looked up at the call, not bound at definition: a test may replace it.
+        verdict = _judge_bytes(value, judging.max_claim_bytes, pack, assess_fn or assess)
         judgement = _judgement(verdict, value, key, pack.ref)
     except Exception as exc:  # contained to this record: it is routed, the partition moves on
         return guarded(
@@ -347,22 +356,25 @@ def link(
     chain: ChainHead = GENESIS,
     event_time: datetime | None = None,
     course_context: bytes | None = None,
+    traceparent: str | None = None,
 ) -> Decision:
     """The decision's records: its body on the topic its outcome routes to, and its audit
     event linked to ``chain``, the head of the input partition's audit chain.
-    ``course_context``: the course state the claim was decided against (``worker.course_judge``)."""
+    ``course_context``: the course state the claim was decided against (``worker.course_judge``).
+    ``traceparent``: the W3C trace context the decision record carries (``worker.record_headers``);
+    headers never change a record's value, so the audit event is the same with or without."""
     j = judgement
     value = raw or b""
     out = topology.route(j.outcome)
     origin = f"{source.topic}:{source.partition}:{source.offset}"
-    headers: Headers = ()
+    headers: Headers
     if j.outcome is Outcome.DEAD_LETTER:
-        headers = (
-            ("x-reason", j.reasons[0].value.encode()),
-            ("x-reason-detail", j.detail.encode()),
-            ("x-source", origin.encode()),
-            ("x-engine-version", ENGINE_VERSION.encode()),
-        )
+        headers = record_headers.dead_letter(
+            j.reasons[0].value, j.detail, source.topic, source.partition, source.offset,
+            worker_id, ENGINE_VERSION, traceparent,
+        )  # fmt: skip
+    else:
+        headers = record_headers.decision(j.outcome, j.payer, j.rule_ids, j.severity, traceparent)
     audit = AuditEvent(
         seq=chain.seq,
         prev_hash=chain.prev_hash,
