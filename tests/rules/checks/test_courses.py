@@ -12,110 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 
-from rules import assess
 from rules.catalogue import RULES
 from rules.checks.courses import COURSE_CHECKS
-from rules.courses import InCourse, assess_in_course
 from rules.pack import RulePack, current_pack
 from rules.rule import MAX_MESSAGE
 from rules.sources import SPECIFICATION
 from schemas import SubmittedClaim
-from schemas.course import PatientCourses
-from schemas.decision import Confidence, Finding, Severity
-from tests.rules.checks.builders import EX, rt, template_pack
+from schemas.decision import Confidence, Severity
+from tests.rules.checks.builders import EX, template_pack
+from tests.rules.course_builder import BONE, START, claim, fx, on, run
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
-START = date(2025, 6, 2)  # a Monday; 77385/77386 and the G-codes were in force
-BONE = ("Z51.0", "C79.51")
-
-
-def days(first: date, n: int) -> list[date]:
-    """``n`` treatment days from ``first``, Monday to Friday."""
-    out, day = [], first
-    while len(out) < n:
-        if day.weekday() < 5:
-            out.append(day)
-        day += timedelta(days=1)
-    return out
-
-
-def fx(code: str, first: date, n: int, mods: str = "") -> tuple[tuple[str, ...], ...]:
-    """One fraction a day for ``n`` treatment days."""
-    return tuple((code, "1", mods, d.isoformat()) for d in days(first, n))
-
-
-def on(code: str, day: date, units: str = "1", mods: str = "") -> tuple[str, ...]:
-    return (code, units, mods, day.isoformat())
-
-
-def claim(
-    claim_id: str,
-    *lines: tuple[str, ...],
-    party: str = "hospital",
-    version: int = 1,
-    **kw: Any,
-) -> SubmittedClaim:
-    """``party``: "hospital" (institutional, technical), "physician" (professional claim in
-    the hospital, POS 22), "freestanding" (global billing)."""
-    setting, pos = {"hospital": ("F", None), "physician": ("P", "22"),
-                    "freestanding": ("R", None)}[party]  # fmt: skip
-    made = rt(*lines, setting=setting, pos=pos, day=lines[0][3], **kw)
-    return made.model_copy(update={"claim_id": claim_id, "claim_version": version})
-
-
-def is_course(f: Finding) -> bool:
-    return f.rule_id.startswith("RO-CC")
-
-
-@dataclass(frozen=True)
-class Step:
-    assessment_claim: str
-    result: InCourse
-
-
-def run(
-    claims: Sequence[SubmittedClaim],
-    pack: RulePack | None = None,
-    state: PatientCourses | None = None,
-) -> History:
-    pack = pack or current_pack()
-    steps = []
-    for c in claims:
-        result = assess_in_course(c, assess(c, pack), pack, state)
-        state = result.state
-        steps.append(Step(c.claim_id, result))
-    return History(steps, state)
-
-
-@dataclass(frozen=True)
-class History:
-    steps: list[Step]
-    state: PatientCourses | None
-
-    @property
-    def last(self) -> InCourse:
-        return self.steps[-1].result
-
-    def reported(self) -> dict[str, tuple[Finding, ...]]:
-        out: dict[str, tuple[Finding, ...]] = {}
-        for s in self.steps:
-            out[s.assessment_claim] = tuple(f for f in s.result.assessment.findings if is_course(f))
-            for c in s.result.corrections:
-                out[c.claim_id] = c.after
-        return out
-
-    def ever(self, rule_id: str) -> list[Finding]:
-        """Every finding of the rule any claim was ever given."""
-        out = []
-        for s in self.steps:
-            out += [f for f in s.result.assessment.findings if f.rule_id == rule_id]
-            for c in s.result.corrections:
-                out += [f for f in c.after if f.rule_id == rule_id]
-        return out
 
 
 @dataclass(frozen=True)
