@@ -176,8 +176,10 @@ def verify_cmd(
         public = signing.load_public_key(public_key) if public_key else None
     except signing.SigningKeyError as e:
         _input_error(str(e))
-    records = _records(files, which)
+    # Checkpoints first: a worker that commits meanwhile then leaves an unpinned tail
+    # (exit 3), where reading them last would pin events not yet read (a false break).
     pins = _pins(files, checkpoints, which)
+    records = _records(files, which)
     report = verify(_progress(records, "verifying"), [p.record for p in pins])
     bad_signatures = signature_problems(pins, public) if public else []
     ok = report.ok and not bad_signatures
