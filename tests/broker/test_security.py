@@ -1,0 +1,239 @@
+"""The worker's Kafka clients on a broker that only speaks TLS and SASL: a second local broker
+with a SASL_SSL listener (SCRAM-SHA-256/512, PLAIN, OAUTHBEARER) and a mutual-TLS listener,
+on certificates this module generates. Every client connects with the hostname checked."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaConnectionError
+from faststream.kafka import KafkaBroker
+
+from deploy.kafkatools import create_topics, produce, read_topic
+from deploy.local_pki import LocalPki, make_pki
+from deploy.localkafka import LocalKafka, SecureListeners
+from tests.oauth_endpoint import token_endpoint
+from worker import committed_reader, topic_check
+from worker.audit.log import records_from_topic
+from worker.kafka_client import KafkaConnection, KafkaSecurity
+from worker.kafka_probe import diagnose
+from worker.settings import Settings
+from worker.topic_admin import partitions_of
+from worker.topology import OutRecord, Topics, declare
+from worker.transactions import open_producer, write_transaction
+
+pytestmark = pytest.mark.broker
+
+WORKER = "oncoscrub-worker"
+PLATFORM = "billing-platform"
+
+
+@dataclass(frozen=True)
+class SecureBroker:
+    kafka: LocalKafka
+    pki: LocalPki
+    passwords: dict[str, str]
+
+    def sasl(
+        self, user: str = WORKER, mechanism: str = "SCRAM-SHA-512", **more: Any
+    ) -> KafkaConnection:
+        given: dict[str, Any] = {
+            "bootstrap_servers": self.kafka.sasl_ssl_bootstrap,
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": mechanism,
+            "sasl_username": user,
+            "sasl_password": self.passwords[user],
+            "ssl_cafile": self.pki.ca,
+            **more,
+        }
+        return KafkaConnection(**given)
+
+    def mtls(self, **more: Any) -> KafkaConnection:
+        given: dict[str, Any] = {
+            "bootstrap_servers": self.kafka.mtls_bootstrap,
+            "security_protocol": "SSL",
+            "ssl_cafile": self.pki.ca,
+            "ssl_certfile": self.pki.client_cert,
+            "ssl_keyfile": self.pki.client_key,
+            "ssl_key_password": self.pki.client_key_password,
+            **more,
+        }
+        return KafkaConnection(**given)
+
+
+@pytest.fixture(scope="module")
+def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBroker]:
+    pki = make_pki(tmp_path_factory.mktemp("pki"))
+    passwords = {WORKER: secrets.token_urlsafe(18), PLATFORM: secrets.token_urlsafe(18)}
+    kafka = LocalKafka(topics={}, secure=SecureListeners(pki.server, pki.ca, passwords)).start()
+    print(
+        f"\nsecure local Kafka on {kafka.sasl_ssl_bootstrap}, ready in {kafka.startup_seconds:.1f}s"
+    )
+    try:
+        yield SecureBroker(kafka, pki, passwords)
+    finally:
+        kafka.stop()
+
+
+def worker_settings(conn: KafkaConnection, topics: Topics, group: str) -> Settings:
+    security = {name: getattr(conn, name) for name in KafkaSecurity.model_fields}
+    return Settings(
+        bootstrap_servers=conn.bootstrap_servers, **security, topics=topics, group_id=group
+    )
+
+
+async def test_the_worker_clients_round_trip_with_scram_over_tls(secure: SecureBroker) -> None:
+    conn = secure.sasl()
+    topics = Topics.prefixed("sec-scram.")
+    settings = worker_settings(conn, topics, "g-sec-scram")
+    # The admin client: the topology's topics created, then checked as the worker does at start.
+    await create_topics(conn, topics, partitions=1)
+    await topic_check.check(declare(topics), settings)
+    [tp] = await partitions_of(conn, topics.submitted)
+
+    # A platform (its own principal, PLAIN) publishes; the worker's group consumer reads.
+    claims = [(f"c{i}".encode(), f"claim {i}".encode()) for i in range(3)]
+    await produce(secure.sasl(PLATFORM, "PLAIN"), topics.submitted, claims)
+    consumer = AIOKafkaConsumer(
+        **conn.options(),
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        read: list[Any] = []
+        while len(read) < len(claims):
+            read += (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
+
+        # The transactional producer: the decisions and the input offsets, all or nothing.
+        producer = await open_producer(settings, tp)
+        try:
+            decisions = [OutRecord(topics.scrubbed, r.key, b"scrubbed " + r.value) for r in read]
+            await write_transaction(
+                producer, decisions, {tp: read[-1].offset + 1}, settings.group_id
+            )
+        finally:
+            await producer.stop()
+        # The group's offset lands once the coordinator has written the commit markers.
+        committed = None
+        for _ in range(50):
+            committed = await consumer.committed(tp)
+            if committed is not None:
+                break
+            await asyncio.sleep(0.2)
+        assert committed == read[-1].offset + 1
+    finally:
+        await consumer.stop()
+
+    # The committed reader (audit log, state stores) sees exactly what committed.
+    reader = committed_reader.reader(conn)
+    await committed_reader.start_reader(reader)
+    try:
+        out = TopicPartition(topics.scrubbed, 0)
+        values = [r.value async for r in committed_reader.read_partition(reader, out)]
+        assert values == [b"scrubbed claim 0", b"scrubbed claim 1", b"scrubbed claim 2"]
+        assert await committed_reader.last_committed_value(reader, out) == b"scrubbed claim 2"
+    finally:
+        await reader.stop()
+    assert [r.value for r in await read_topic(conn, topics.scrubbed)] == values
+    assert [bytes(r.value) async for r in records_from_topic(conn, topics.scrubbed)] == values
+
+
+async def test_faststream_connects_with_the_same_settings(secure: SecureBroker) -> None:
+    conn = secure.sasl(mechanism="SCRAM-SHA-256")
+    topics = Topics.prefixed("sec-faststream.")
+    await create_topics(conn, topics, partitions=1)
+    broker = KafkaBroker(conn.bootstrap_servers, **conn.faststream_options())
+    await broker.start()
+    try:
+        await broker.publish(b"from faststream", topic=topics.submitted, key=b"k")
+    finally:
+        await broker.stop()
+    assert [r.value for r in await read_topic(conn, topics.submitted)] == [b"from faststream"]
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+async def test_a_wrong_password_is_refused_with_a_clear_error(
+    secure: SecureBroker, mechanism: str
+) -> None:
+    wrong = "not-" + secure.passwords[WORKER]
+    conn = secure.sasl(mechanism=mechanism, sasl_password=wrong)
+    with pytest.raises(KafkaConnectionError):
+        await partitions_of(conn, "any")
+    [failure] = await diagnose(conn)
+    assert f"the broker refused user '{WORKER}' with SASL {mechanism}" in str(failure)
+    assert "ONCOSCRUB_SASL_PASSWORD" in str(failure)
+    assert wrong not in str(failure)
+    assert secure.passwords[WORKER] not in str(failure)
+
+
+async def test_an_untrusted_ca_is_refused(secure: SecureBroker) -> None:
+    conn = secure.sasl(ssl_cafile=secure.pki.untrusted_ca)
+    with pytest.raises(KafkaConnectionError):
+        await partitions_of(conn, "any")
+    [failure] = await diagnose(conn)
+    assert "certificate is not trusted" in str(failure)
+    assert "ONCOSCRUB_SSL_CAFILE" in str(failure)
+
+
+async def test_a_client_of_another_protocol_is_told_so(secure: SecureBroker) -> None:
+    plaintext = KafkaConnection(bootstrap_servers=secure.kafka.sasl_ssl_bootstrap)
+    [failure] = await diagnose(plaintext)
+    assert "may expect another ONCOSCRUB_SECURITY_PROTOCOL (it is PLAINTEXT)" in str(failure)
+    assert await diagnose(secure.sasl()) == []
+
+
+async def test_mutual_tls_with_a_client_certificate(secure: SecureBroker) -> None:
+    conn = secure.mtls()
+    topics = Topics.prefixed("sec-mtls.")
+    await create_topics(conn, topics, partitions=1)
+    await produce(conn, topics.submitted, [(b"k", b"over mutual TLS")])
+    assert [r.value for r in await read_topic(conn, topics.submitted)] == [b"over mutual TLS"]
+
+    anonymous = secure.mtls(ssl_certfile=None, ssl_keyfile=None, ssl_key_password=None)
+    [failure] = await diagnose(anonymous)
+    assert "the broker wants a client certificate" in str(failure)
+    with pytest.raises(KafkaConnectionError):
+        await partitions_of(anonymous, topics.submitted)
+
+
+async def test_oauthbearer_with_a_token_from_the_token_endpoint(secure: SecureBroker) -> None:
+    with token_endpoint(client_id="oncoscrub-oauth") as endpoint:
+        conn = KafkaConnection(
+            bootstrap_servers=secure.kafka.sasl_ssl_bootstrap,
+            security_protocol="SASL_SSL",
+            ssl_cafile=secure.pki.ca,
+            sasl_mechanism="OAUTHBEARER",
+            sasl_oauth_token_url=endpoint.url,
+            sasl_oauth_client_id=endpoint.client_id,
+            sasl_oauth_client_secret=endpoint.client_secret,
+            sasl_oauth_scope="kafka.oncoscrub",
+        )
+        topics = Topics.prefixed("sec-oauth.")
+        await create_topics(conn, topics, partitions=1)
+        await produce(conn, topics.submitted, [(b"k", b"with a bearer token")])
+        assert [r.value for r in await read_topic(conn, topics.submitted)] == [
+            b"with a bearer token"
+        ]
+        # Admin, producer, consumer: several connections, one token.
+        assert endpoint.requests == [
+            {"grant_type": "client_credentials", "scope": "kafka.oncoscrub",
+             "client_id": "oncoscrub-oauth"}
+        ]  # fmt: skip
+
+        refused = KafkaConnection.model_validate(
+            {**conn.model_dump(), "sasl_oauth_client_id": "someone-else"}
+        )
+        [failure] = await asyncio.wait_for(diagnose(refused), 30)
+        assert "token endpoint" in str(failure)
+        assert "HTTP 401 invalid_client" in str(failure)
+        assert endpoint.client_secret not in str(failure)
