@@ -22,6 +22,7 @@ from schemas.audit import AuditCheckpoint, AuditEvent, Outcome
 from schemas.claim import SubmittedClaim
 from schemas.decision import ReviewRequest, ScrubbedClaim
 from worker import limits
+from worker import record_headers as rh
 from worker.audit.chain import ChainHead
 
 # Every topic a decision or its evidence goes to accepts messages well above the
@@ -96,6 +97,7 @@ class Partitioning(StrEnum):
 class Header:
     name: str
     meaning: str
+    required: bool = True  # False: written only when the meaning says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,34 @@ _DEAD_LETTER: Mapping[str, str] = MappingProxyType(
 )
 
 
+_TRACEPARENT = Header(
+    rh.TRACEPARENT,
+    "the W3C trace context of the decision, when the input carried one and tracing is on",
+    required=False,
+)
+
+
+def _decision_headers(outcome: Outcome) -> tuple[Header, ...]:
+    """What a scrubbed claim or review request says in its headers (``worker.record_headers``)."""
+    return (
+        Header(rh.OUTCOME, f"the decision's outcome: {outcome.value}"),
+        Header(rh.PAYER, "the claim's payer id, when the claim was valid", required=False),
+        Header(
+            rh.RULE_IDS,
+            "the ids of the rules with findings, sorted and comma-separated, when there are "
+            f"findings; beyond {rh.MAX_RULE_IDS} characters, those that fit and +N for the rest",
+            required=False,
+        ),
+        Header(
+            rh.SEVERITY,
+            "the highest finding's severity (error, warning or info), when there are findings",
+            required=False,
+        ),
+        Header(rh.CONTENT_TYPE, rh.JSON),
+        _TRACEPARENT,
+    )
+
+
 def evidence_config(retention_ms: int, message_bytes: int | None = None) -> Mapping[str, str]:
     """An evidence log's configuration: deleted only by age (never by size), never compacted:
     a chain verifies only from a head that is either kept or archived on record."""
@@ -247,6 +277,7 @@ def declare(names: Topics | None = None, evidence_retention_ms: int = KEEP_FOREV
             partitioning=Partitioning.BY_KEY,
             description="Claims that passed, with computed lines, findings and corrections.",
             config=_LARGE,
+            headers=_decision_headers(Outcome.SCRUBBED),
         ),
         review=TopicSpec(
             name=n.review,
@@ -256,6 +287,7 @@ def declare(names: Topics | None = None, evidence_retention_ms: int = KEEP_FOREV
             partitioning=Partitioning.BY_KEY,
             description="Claims a person must review, with the reasons.",
             config=_LARGE,
+            headers=_decision_headers(Outcome.NEEDS_REVIEW),
         ),
         dead_letter=TopicSpec(
             name=n.dead_letter,
@@ -272,6 +304,20 @@ def declare(names: Topics | None = None, evidence_retention_ms: int = KEEP_FOREV
                 Header("x-reason-detail", "the reason in words"),
                 Header("x-source", "the input record, topic:partition:offset"),
                 Header("x-engine-version", "the version of the engine that decided"),
+                Header(rh.CONNECT_TOPIC, "Kafka Connect's: the input record's topic"),
+                Header(rh.CONNECT_PARTITION, "Kafka Connect's: its partition, in decimal"),
+                Header(rh.CONNECT_OFFSET, "Kafka Connect's: its offset, in decimal"),
+                Header(rh.CONNECT_CONNECTOR, f"Kafka Connect's: {rh.CONNECTOR_NAME}"),
+                Header(rh.CONNECT_TASK, "Kafka Connect's: the id of the worker that decided"),
+                Header(rh.CONNECT_STAGE, f"Kafka Connect's: {rh.STAGE} (the value was unreadable)"),
+                Header(rh.CONNECT_CLASS, f"Kafka Connect's: {rh.READER}, which read the value"),
+                Header(rh.CONNECT_EXCEPTION, "Kafka Connect's: the reason code (as x-reason)"),
+                Header(
+                    rh.CONNECT_MESSAGE, "Kafka Connect's: the reason in words (as x-reason-detail)"
+                ),
+                Header(rh.OUTCOME, f"the decision's outcome: {Outcome.DEAD_LETTER.value}"),
+                Header(rh.CONTENT_TYPE, f"{rh.BYTES}: the input's bytes, whatever they are"),
+                _TRACEPARENT,
             ),
         ),
         audit=TopicSpec(

@@ -17,6 +17,7 @@ from schemas.decision import ReviewRequest, ScrubbedClaim, Severity
 from schemas.examples import example_claim
 from tests.golden.record import INPUTS
 from worker import limits, record_headers
+from worker.asyncapi import TopologyDocument
 from worker.decide import DecisionContext, Judging, decide, judge, link
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, declare
 
@@ -151,3 +152,27 @@ def test_the_largest_dead_letter_headers_fit_the_headroom(raw: bytes) -> None:
     assert j.outcome is Outcome.DEAD_LETTER
     d = link(j, raw, longest, TOPOLOGY, ctx.worker_id, AT, traceparent=TRACEPARENT)
     assert encoded(d.decision.headers) + 100 <= limits.DEAD_LETTER_HEADROOM
+
+
+def test_every_header_written_is_declared_and_each_required_one_always_written() -> None:
+    for offset, raw in enumerate(INPUTS.read_bytes().splitlines()):
+        j = judge(raw, None, CTX.judging)
+        d = link(j, raw, source(offset), TOPOLOGY, "w", AT, traceparent=TRACEPARENT)
+        declared = TOPOLOGY.route(d.outcome).headers
+        written = [name for name, _ in d.decision.headers]
+        assert set(written) <= {h.name for h in declared}
+        assert {h.name for h in declared if h.required} <= set(written)
+
+
+def test_the_asyncapi_document_documents_the_decision_headers() -> None:
+    doc = json.loads(TopologyDocument(TOPOLOGY, "localhost:9092").to_specification().to_json())
+    documented = {
+        name.partition(":")[0]: set(m.get("headers", {}).get("properties", {}))
+        for name, m in doc["components"]["messages"].items()
+    }
+    for topic in (TOPOLOGY.scrubbed, TOPOLOGY.review, TOPOLOGY.dead_letter):
+        assert documented[topic.name] == {h.name for h in topic.headers}
+    assert {"outcome", "payer", "rule-ids", "severity", "content-type", "traceparent"} == (
+        documented[TOPOLOGY.scrubbed.name]
+    )
+    assert "correlationId" not in json.dumps(doc)
