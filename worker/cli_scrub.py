@@ -71,8 +71,12 @@ def scrub_cmd(
         err.print(f"[red]error[/]: {input_path}: {e.strerror}")
         raise typer.Exit(2) from None
     inputs = list(split_inputs(data))
-    sink = open_private(output) if output else sys.stdout.buffer
-    audit_sink = open_private(audit_file) if audit_file else None
+    try:
+        sink = open_private(output) if output else sys.stdout.buffer
+        audit_sink = open_private(audit_file) if audit_file else None
+    except OSError as e:
+        err.print(f"[red]error[/]: {e.filename}: {e.strerror}", highlight=False)
+        raise typer.Exit(2) from None
     try:
         with Progress(
             SpinnerColumn(),

@@ -398,3 +398,11 @@ def test_private_umask_restores_the_previous_one(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert (mode(tmp_path / "f"), mode(tmp_path / "g")) == (0o600, 0o644)
+
+
+def test_scrub_to_a_directory_that_does_not_exist_is_an_input_error(
+    claims_file: Path, tmp_path: Path
+) -> None:
+    result = run("scrub", claims_file, "--audit", tmp_path / "missing" / "audit.jsonl")
+    assert result.exit_code == 2
+    assert "No such file or directory" in words(result.stderr)
