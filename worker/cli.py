@@ -2,72 +2,147 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-import uvicorn
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from worker.logs import configure
+from worker.lifecycle import Ending, Exit, SettingProblem, setting_problems
+from worker.logs import configure, get_logger
+
+if TYPE_CHECKING:
+    from worker.settings import Settings
+
+log = get_logger("worker.cli")
+
+# Not rich's boxed tracebacks: they print every frame's local variables, which may hold a
+# claim or a secret.
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
+)
 
 
-class _GracefulServer(uvicorn.Server):
-    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, so the process would
-    report death by signal; a worker that finished its work and left cleanly exits 0."""
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from worker.version import version_story
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        with super().capture_signals():
-            yield
-            self._captured_signals.clear()
+    settings = _settings_or_exit()
+    try:
+        story = version_story(settings.rule_pack_dir)
+    except OSError as exc:
+        _config_invalid(_pack_problem(exc))
+    sys.stdout.write("\n".join(story.lines()) + "\n")
+    raise typer.Exit(0)
 
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+@cli.callback()
+def _options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the package, engine and rule pack versions (the pack's SHA-256 too) and exit.",
+    ),
+) -> None:
+    """Oncology claim scrubber."""
 
 
 @cli.command()
 def worker(
     health_port: int | None = typer.Option(None, help="Port of the health/metrics endpoints."),
 ) -> None:
-    """Run the exactly-once claim worker until SIGTERM or Ctrl-C."""
-    from worker.app import WorkerApp
-    from worker.settings import Settings
+    """Run the exactly-once claim worker until SIGTERM or Ctrl-C.
 
-    settings = Settings()
+    Exit codes: 0 stopped when asked, 1 failed, 2 configuration invalid, 3 the brokers were
+    not reached within ONCOSCRUB_STARTUP_TIMEOUT_S."""
+    from worker.app import WorkerApp
+    from worker.lifecycle import ConfigInvalidError, bootstrap_addresses
+    from worker.tracing import TracingConfigError, tracing_from_env
+    from worker.version import version_story
+
+    settings = _settings_or_exit()
     if health_port is not None:
         settings = settings.model_copy(update={"health_port": health_port})
-    configure(settings.log_level)
-    server: uvicorn.Server | None = None
+    try:
+        configure(settings.log_level)
+    except ValueError as exc:  # an unknown level is refused, not taken for INFO
+        _config_invalid([SettingProblem("ONCOSCRUB_LOG_LEVEL", str(exc))])
+    try:
+        settings.kafka  # noqa: B018 -- the connection settings are checked as they are built
+        bootstrap_addresses(settings.bootstrap_servers)
+        story = version_story(settings.rule_pack_dir)
+        tracing = tracing_from_env(story.package)
+    except ConfigInvalidError as exc:
+        _config_invalid(exc.problems)
+    except OSError as exc:
+        _config_invalid(_pack_problem(exc))
+    except TracingConfigError as exc:
+        _config_invalid([SettingProblem(exc.variable, exc.problem)])
+    except ValidationError as exc:  # of the connection settings
+        _config_invalid(setting_problems(exc))
+    try:
+        app = WorkerApp(settings, tracing, story)
+    except Exception as exc:
+        _stopped(Ending(Exit.FAILED, "the worker could not be built", exc=exc))
+    _stopped(app.serve())
 
-    def fatal() -> None:
-        if server is not None:
-            server.should_exit = True
 
-    app = WorkerApp(settings, on_fatal=fatal)
-    config = uvicorn.Config(
-        app.asgi,
-        host=settings.health_host,
-        port=settings.health_port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
+def _settings_or_exit() -> Settings:
+    from worker.settings import Settings
+
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        _config_invalid(setting_problems(exc))
+
+
+def _pack_problem(exc: OSError) -> list[SettingProblem]:
+    return [SettingProblem("ONCOSCRUB_RULE_PACK_DIR", f"cannot be read: {type(exc).__name__}")]
+
+
+def _config_invalid(problems: Sequence[SettingProblem]) -> NoReturn:
+    """One line naming each setting, and exit 2: the worker cannot run as configured."""
+    configure("INFO")
+    log.error(
+        "config_invalid",
+        problems=[p.as_dict() for p in problems],
+        how=Exit.CONFIG_INVALID.how,
+        exit_code=int(Exit.CONFIG_INVALID),
     )
-    server = _GracefulServer(config)
-    asyncio.run(server.serve())
-    if app.failed or not server.started:
-        raise typer.Exit(1)
+    raise typer.Exit(int(Exit.CONFIG_INVALID))
+
+
+def _stopped(ending: Ending) -> NoReturn:
+    """The run's last line, and its exit code."""
+    fields = ending.fields()
+    if ending.exit is Exit.STOPPED:
+        log.info("worker_stopped", **fields)
+    elif ending.exc is not None and ending.exit is Exit.FAILED and not _explained(ending.exc):
+        log.error("worker_stopped", **fields, exc_info=ending.exc)
+    else:
+        log.error("worker_stopped", **fields)
+    raise typer.Exit(int(ending.exit))
+
+
+def _explained(exc: BaseException) -> bool:
+    """Errors the worker has already described in a line of their own."""
+    from worker.topic_check import TopicsRefusedError
+
+    return isinstance(exc, TopicsRefusedError)
 
 
 @cli.command()
 def asyncapi() -> None:
     """Print the AsyncAPI document of the worker's topics."""
     from worker.app import WorkerApp
-    from worker.settings import Settings
 
-    app = WorkerApp(Settings())
-    sys.stdout.write(app.asgi.schema.to_specification().to_json() + "\n")
+    app = WorkerApp(_settings_or_exit())
+    sys.stdout.write(app.asyncapi.to_specification().to_json() + "\n")
 
 
 @cli.command("claim-ref")
