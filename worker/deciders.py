@@ -26,16 +26,18 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pebble
 
 from rules.pack import RulePack, current_pack, load_pack_dir
 from schemas.decision import ReasonCode, RulePackRef
+from worker.course_judge import CourseOutcome, judge_in_course
 from worker.decide import Judgement, Judging, guarded, judge
 from worker.logs import get_logger
 
@@ -50,12 +52,29 @@ Item = tuple[bytes | None, bytes | None]  # a record's value and key
 
 
 @dataclass(frozen=True, slots=True)
+class CourseItem:
+    """A record to judge within its patient's courses: its value, its key (the one its
+    decision takes), and the patient's course state as it stands before it."""
+
+    raw: bytes | None
+    key: bytes | None
+    context: bytes | None
+    as_of: date  # the day it is decided: what the state's retention counts from
+
+
+InCourse = tuple[Judgement, CourseOutcome | None]
+T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSpec:
     """What a pool process needs to judge exactly as the worker would (it pickles)."""
 
     max_claim_bytes: int
     max_decision_bytes: int
     pack_dir: Path | None = None  # None: the shipped pack
+    course_retention_days: int = 400
 
     def judging(self, pack: RulePack | None = None) -> Judging:
         return Judging(self.max_claim_bytes, self.max_decision_bytes, pack)
@@ -67,7 +86,8 @@ _judging: Judging | None = None
 
 
 def _start_process(spec: PoolSpec) -> None:
-    global _judging
+    global _judging, _retention_days
+    _retention_days = spec.course_retention_days
     pack = load_pack_dir(spec.pack_dir) if spec.pack_dir else current_pack()
     _judging = spec.judging(pack)
 
@@ -84,9 +104,19 @@ def _pack_ref() -> RulePackRef:
     return pack.ref
 
 
+_retention_days = 400
+
+
 def _judge_chunk(items: Sequence[Item]) -> list[Judgement]:
     judging = _process_judging()
     return [judge(raw, key, judging) for raw, key in items]
+
+
+def _judge_course_chunk(items: Sequence[CourseItem]) -> list[InCourse]:
+    judging = _process_judging()
+    return [
+        judge_in_course(i.raw, i.key, judging, i.context, i.as_of, _retention_days) for i in items
+    ]
 
 
 # -- in the worker --------------------------------------------------------------------------
@@ -107,12 +137,19 @@ async def finished(future: Future[Any], timeout: float | None = None) -> bool:
     return True
 
 
-def chunks(items: Sequence[Item]) -> list[range]:
+def _weight(item: Item | CourseItem) -> int:
+    if isinstance(item, CourseItem):
+        return len(item.raw or b"") + len(item.key or b"") + len(item.context or b"")
+    raw, key = item
+    return len(raw or b"") + len(key or b"")
+
+
+def chunks(items: Sequence[Item | CourseItem]) -> list[range]:
     """Consecutive items grouped by size: each range is one task."""
     out: list[range] = []
     start, size = 0, 0
-    for i, (raw, key) in enumerate(items):
-        weight = len(raw or b"") + len(key or b"")
+    for i, item in enumerate(items):
+        weight = _weight(item)
         if i > start and (size + weight > CHUNK_BYTES or i - start >= CHUNK_RECORDS):
             out.append(range(start, i))
             start, size = i, 0
@@ -173,14 +210,16 @@ class DecidingPool:
             log.warning("deciding_pool_restarted", restarts=self.restarts)
             await self.start()
 
-    async def _schedule(self, items: Sequence[Item]) -> pebble.ProcessFuture[list[Judgement]]:
+    async def _schedule(
+        self, task: Callable[[list[I]], list[T]], items: Sequence[I]
+    ) -> pebble.ProcessFuture[list[T]]:
         for attempt in range(2):
             pool = self._pool
             if pool is None:
                 raise RuntimeError("the deciding pool is not started")
             try:
                 # The budget runs from when a process takes the task, not while queued.
-                return pool.schedule(_judge_chunk, args=(list(items),), timeout=self.budget_s)
+                return pool.schedule(task, args=(list(items),), timeout=self.budget_s)
             except RuntimeError:  # pebble: "Unexpected error within the Pool"
                 if attempt:
                     raise
@@ -189,21 +228,31 @@ class DecidingPool:
 
     async def judge_prefix(self, items: Sequence[Item], deadline: float) -> list[Judgement]:
         """Judge the items in order: all of them, or the longest prefix judged when the
-        ``deadline`` (``time.monotonic()``) passed, and always at least the first.
+        ``deadline`` (``time.monotonic()``) passed, and always at least the first."""
+        return await self._prefix(_Plain(self), items, deadline)
 
-        At most two tasks per process are in flight: a task handed to pebble is sent to
+    async def judge_prefix_in_course(
+        self, items: Sequence[CourseItem], deadline: float
+    ) -> list[InCourse]:
+        """As ``judge_prefix``, each record within its patient's courses (a guarded
+        decision leaves the courses as they were)."""
+        return await self._prefix(_Courses(self), items, deadline)
+
+    async def _prefix(self, kind: _Kind[I, T], items: Sequence[I], deadline: float) -> list[T]:
+        """At most two tasks per process are in flight: a task handed to pebble is sent to
         the processes at once and cannot be withdrawn (cancelling a task a process has
         taken ends the process), so what lies past a deadline is simply never sent.
         """
-        groups = chunks(items)
+        groups = chunks(items)  # type: ignore[arg-type]
         window = 2 * self.processes
-        futures: list[Future[list[Judgement]]] = []
-        judged: list[Judgement] = []
+        futures: list[Future[list[T]]] = []
+        judged: list[T] = []
         for k, group in enumerate(groups):
             while len(futures) < min(len(groups), k + window) and (
                 not judged or time.monotonic() < deadline
             ):
-                futures.append(await self._schedule([items[i] for i in groups[len(futures)]]))
+                chunk = [items[i] for i in groups[len(futures)]]
+                futures.append(await self._schedule(kind.task, chunk))
             if k >= len(futures):
                 break  # past the deadline: never sent
             future = futures[k]
@@ -218,31 +267,34 @@ class DecidingPool:
                 for i in group:
                     if judged and time.monotonic() > deadline:
                         return judged
-                    judged.append(await self.judge(*items[i]))
+                    judged.append(await self._alone(kind, items[i]))
             except Exception as exc:  # a result that did not pickle, say: contained
-                judged += [self._guarded(*items[i], ReasonCode.ENGINE_ERROR,
-                                         f"deciding failed: {type(exc).__name__}")
+                judged += [kind.guarded(items[i], ReasonCode.ENGINE_ERROR,
+                                        f"deciding failed: {type(exc).__name__}")
                            for i in group]  # fmt: skip
         return judged
 
     async def judge(self, raw: bytes | None, key: bytes | None) -> Judgement:
         """One record, alone, within the budget; over it or lost, the guarded decision.
         Never raises (but for the caller's cancellation)."""
-        future = await self._schedule([(raw, key)])
+        return await self._alone(_Plain(self), (raw, key))
+
+    async def _alone(self, kind: _Kind[I, T], item: I) -> T:
+        future = await self._schedule(kind.task, [item])
         await finished(future)
         try:
-            [judgement] = future.result()
+            [result] = future.result()
         except TimeoutError:
             self.over_budget += 1
-            return self._guarded(raw, key, ReasonCode.OVER_TIME_BUDGET)
+            return kind.guarded(item, ReasonCode.OVER_TIME_BUDGET)
         except (pebble.ProcessExpired, RuntimeError):  # RuntimeError: the pool broke under it
             self.lost += 1
-            return self._guarded(raw, key, ReasonCode.DECIDER_LOST)
+            return kind.guarded(item, ReasonCode.DECIDER_LOST)
         except Exception as exc:
-            return self._guarded(
-                raw, key, ReasonCode.ENGINE_ERROR, f"deciding failed: {type(exc).__name__}"
+            return kind.guarded(
+                item, ReasonCode.ENGINE_ERROR, f"deciding failed: {type(exc).__name__}"
             )
-        return judgement
+        return result
 
     def _guarded(
         self, raw: bytes | None, key: bytes | None, code: ReasonCode, message: str | None = None
@@ -254,3 +306,31 @@ class DecidingPool:
         if pool is not None:
             pool.stop()  # type: ignore[no-untyped-call]
             await asyncio.to_thread(pool.join)
+
+
+class _Kind(Generic[I, T]):
+    """What a pool judges: the task a process runs on a chunk, and the decision for an
+    item the rules could not decide."""
+
+    task: Callable[[list[I]], list[T]]
+
+    def __init__(self, pool: DecidingPool) -> None:
+        self.pool = pool
+
+    def guarded(self, item: I, code: ReasonCode, message: str | None = None) -> T:
+        raise NotImplementedError
+
+
+class _Plain(_Kind[Item, Judgement]):
+    task = staticmethod(_judge_chunk)
+
+    def guarded(self, item: Item, code: ReasonCode, message: str | None = None) -> Judgement:
+        raw, key = item
+        return self.pool._guarded(raw, key, code, message)
+
+
+class _Courses(_Kind[CourseItem, InCourse]):
+    task = staticmethod(_judge_course_chunk)
+
+    def guarded(self, item: CourseItem, code: ReasonCode, message: str | None = None) -> InCourse:
+        return self.pool._guarded(item.raw, item.key, code, message), None

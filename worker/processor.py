@@ -44,11 +44,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 
-from schemas.audit import SourceRef
-from worker import committed_reader, decision_log, topic_check
+from schemas.audit import AuditEvent, SourceRef
+from worker import committed_reader, decision_log, repartition, topic_check
 from worker.audit.heads import ChainHeadStore, checkpoint
-from worker.decide import link
-from worker.deciders import DecidingPool, PoolSpec
+from worker.course_judge import CourseOutcome, link_correction
+from worker.decide import Decision, Judgement, link
+from worker.deciders import CourseItem, DecidingPool, PoolSpec
 from worker.logs import ClaimRefs, get_logger
 from worker.metrics import Stats
 from worker.settings import Settings
@@ -77,8 +78,17 @@ class ClaimProcessor:
         self.settings = settings
         self.stats = Stats()
         self.topology = declare(settings.topics, settings.evidence_retention_ms)
+        # With the course store, submitted claims are copied to the by-patient topic
+        # (``worker.repartition``) and the copies are decided; else the claims themselves.
+        self._courses_on = settings.courses
+        self._input = self.topology.decided_input(settings.courses)
         self.pool = DecidingPool(
-            PoolSpec(settings.max_claim_bytes, settings.max_decision_bytes, settings.rule_pack_dir),
+            PoolSpec(
+                settings.max_claim_bytes,
+                settings.max_decision_bytes,
+                settings.rule_pack_dir,
+                settings.course_retention_days,
+            ),
             processes=settings.decide_processes,
             budget_s=settings.record_budget_s,
         )
@@ -87,6 +97,7 @@ class ClaimProcessor:
         self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
         self._lock = asyncio.Lock()
         self._rebalances = 0
+        self.repartitioned = 0  # records copied to the by-patient topic
         self._failures: Counter[TopicPartition] = Counter()  # consecutive, per partition
         self._chain_heads = ChainHeadStore(self.topology)
         self._courses = ChangelogStore(self.topology.courses, RawCodec())
@@ -127,8 +138,9 @@ class ClaimProcessor:
             seconds=round(time.perf_counter() - began, 2),
         )
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.bootstrap_servers,
+            **s.kafka.options(),
             group_id=s.group_id,
+            group_instance_id=s.group_instance_id,
             client_id=f"oncoscrub-{s.worker_id}",
             enable_auto_commit=False,
             isolation_level="read_committed",
@@ -140,11 +152,12 @@ class ClaimProcessor:
             rebalance_timeout_ms=s.rebalance_timeout_ms,
         )
         await self._consumer.start()
-        self._reader = committed_reader.reader(s.bootstrap_servers)
+        self._reader = committed_reader.reader(s.kafka)
         await committed_reader.start_reader(self._reader)
-        self._consumer.subscribe([self.topology.submitted.name], listener=_Listener(self))
+        topics = sorted({self.topology.submitted.name, self._input.name})
+        self._consumer.subscribe(topics, listener=_Listener(self))
         self._running = True
-        log.info("processor_started", group=s.group_id, topic=self.topology.submitted.name)
+        log.info("processor_started", group=s.group_id, topics=topics)
 
     async def run(self) -> None:
         """Process until ``stop()``. Raises only on errors the worker cannot survive."""
@@ -222,10 +235,12 @@ class ClaimProcessor:
             # Starting the producers resolved any transaction a previous owner left
             # open, so the committed offsets and the changelogs read now are stable.
             committed = await self._rewind(assigned)
-            restored = {tp.partition: await self._restore(tp.partition) for tp in assigned}
+            decided = sorted(tp.partition for tp in assigned if self._decides(tp))
+            restored = {p: await self._restore(p) for p in decided}
         log.info(
             "partitions_assigned",
-            partitions=sorted(tp.partition for tp in assigned),
+            partitions=sorted(tp.partition for tp in assigned if self._decides(tp)),
+            **self._forwarded_partitions(assigned),
             committed={str(p): o for p, o in sorted(committed.items())},
             restored={str(p): n for p, n in sorted(restored.items())},
             chain_seq={str(p): self._chain_heads.head(p).seq for p in sorted(restored)},
@@ -261,7 +276,20 @@ class ClaimProcessor:
         async with self._rebalancing():
             await self._close_producers([tp for tp in revoked if tp in self._producers])
             self._drop_state(revoked)  # the next owner restores it from the changelogs
-        log.info("partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
+        log.info(
+            "partitions_revoked",
+            partitions=sorted(tp.partition for tp in revoked if self._decides(tp)),
+            **self._forwarded_partitions(revoked),
+        )
+
+    def _decides(self, tp: TopicPartition) -> bool:
+        """Whether the partition's records are decided (else they are repartitioned)."""
+        return bool(tp.topic == self._input.name)
+
+    def _forwarded_partitions(self, tps: Iterable[TopicPartition]) -> dict[str, list[int]]:
+        if not self._courses_on:
+            return {}
+        return {"repartitioned": sorted(tp.partition for tp in tps if not self._decides(tp))}
 
     async def _close_producers(self, tps: Sequence[TopicPartition]) -> None:
         for tp in tps:
@@ -272,15 +300,25 @@ class ClaimProcessor:
 
     # -- the hot path ---------------------------------------------------------------------
 
-    def _transaction_size(self, records: Sequence[ConsumerRecord[Any, Any]]) -> int:
+    def _transaction_size(
+        self, tp: TopicPartition, records: Sequence[ConsumerRecord[Any, Any]]
+    ) -> int:
         """How many of the records one transaction takes: by count and by input bytes
-        (what deciding costs), at least one."""
+        (what deciding costs), at least one. With the course store, a patient's second
+        record waits for the next transaction: it is decided against the state the first
+        one leaves, and records of one transaction are decided side by side."""
         s = self.settings
         total = 0
+        patients: set[bytes] = set()
+        in_course = self._courses_on and self._decides(tp)
         for i, r in enumerate(records[: s.batch_max_records]):
             total += len(r.value or b"") + len(r.key or b"")
             if i > 0 and total > s.batch_max_bytes:
                 return i
+            if in_course and r.key is not None:
+                if r.key in patients:
+                    return i
+                patients.add(r.key)
         return min(len(records), s.batch_max_records)
 
     async def _process(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
@@ -289,7 +327,7 @@ class ClaimProcessor:
         rebalance gets the lock."""
         began = time.monotonic()
         while records:
-            size = self._transaction_size(records)
+            size = self._transaction_size(tp, records)
             deadline = time.monotonic() + self.settings.batch_deadline_s
             done = await self._process_transaction(tp, records[:size], deadline)
             if not done:
@@ -304,8 +342,10 @@ class ClaimProcessor:
     async def _process_transaction(
         self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float
     ) -> int:
-        """Decide a prefix of the records in one transaction: how many were committed."""
+        """Decide (or repartition) a prefix of the records in one transaction: how many
+        were committed."""
         p = tp.partition
+        decides = self._decides(tp)
         producer = self._producers.get(tp)
         try:
             if producer is None:
@@ -314,32 +354,17 @@ class ClaimProcessor:
                 # Owned, but its producer was dropped after an error: a new one (which
                 # resolves whatever the old one left open) before the state is read.
                 producer = self._producers[tp] = await open_producer(self.settings, tp)
-            if not all(store.restored(p) for store in self.stores):
+            if decides and not all(store.restored(p) for store in self.stores):
                 await self._restore(p)  # dropped after fencing, or its restore failed
         except KafkaError as exc:
             await self._on_transient_error(tp, records, exc)
             return 0
         began = time.perf_counter()
-        decided_at = datetime.now(UTC)
-        judged = await self.pool.judge_prefix([(r.value, r.key) for r in records], deadline)
-        records = records[: len(judged)]
-        head = self._chain_heads.head(p)
-        decisions = []
-        for r, judgement in zip(records, judged, strict=True):
-            source = SourceRef(topic=tp.topic, partition=p, offset=r.offset)
-            published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
-            decision = link(
-                judgement, r.value, source, self.topology, self.settings.worker_id,
-                decided_at, head, published,
-            )  # fmt: skip
-            head = decision.chain_after
-            decisions.append(decision)
-        self._chain_heads.advance(p, head)
-        writes: list[OutRecord | StateRecord] = [
-            *(out for d in decisions for out in d.records),
-            checkpoint(self.topology, p, head, self.settings.worker_id, decided_at),
-            *(w for store in self.stores for w in store.pending_records(p)),
-        ]
+        decisions: list[Decision] = []
+        if decides:
+            records, decisions, writes = await self._decide(tp, records, deadline)
+        else:
+            writes = [self._repartitioned(tp, r) for r in records]
         decided = time.perf_counter()
         try:
             await write_transaction(
@@ -352,9 +377,12 @@ class ClaimProcessor:
             await self._on_transient_error(tp, records, exc)
             return 0
         committed = time.perf_counter()
+        self._failures.pop(tp, None)
+        if not decides:
+            self.repartitioned += len(records)
+            return len(records)
         for store in self.stores:
             store.committed(p)  # only now: an aborted batch leaves the state where it was
-        self._failures.pop(tp, None)
         outcomes = Counter(d.outcome.value for d in decisions)
         self.stats.committed(len(records), outcomes, committed)
         decision_log.batch_committed(
@@ -362,6 +390,72 @@ class ClaimProcessor:
             refs=self._refs if self.settings.log_decisions else None,
         )  # fmt: skip
         return len(records)
+
+    def _repartitioned(self, tp: TopicPartition, r: ConsumerRecord[Any, Any]) -> OutRecord:
+        source = f"{tp.topic}:{tp.partition}:{r.offset}"
+        return repartition.by_patient(self.topology, r.value, r.key, r.headers or (), source)
+
+    async def _judged(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float,
+        decided_at: datetime,
+    ) -> list[tuple[Judgement, CourseOutcome | None]]:  # fmt: skip
+        if not self._courses_on:
+            plain = await self.pool.judge_prefix([(r.value, r.key) for r in records], deadline)
+            return [(j, None) for j in plain]
+        # The by-patient record is keyed by patient; its decision takes the key it was
+        # submitted with.
+        items = [
+            CourseItem(
+                r.value,
+                repartition.submitted_key(r.headers or ()),
+                None if r.key is None else self._courses.get(tp.partition, r.key),
+                decided_at.date(),
+            )
+            for r in records
+        ]
+        return await self.pool.judge_prefix_in_course(items, deadline)
+
+    async def _decide(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float
+    ) -> tuple[list[ConsumerRecord[Any, Any]], list[Decision], list[OutRecord | StateRecord]]:
+        """The records decided before the deadline, their decisions (course corrections
+        included) and everything the transaction writes."""
+        p = tp.partition
+        decided_at = datetime.now(UTC)
+        judged = await self._judged(tp, records, deadline, decided_at)
+        records = records[: len(judged)]
+        head = self._chain_heads.head(p)
+        decisions: list[Decision] = []
+        for r, (judgement, course) in zip(records, judged, strict=True):
+            source = SourceRef(topic=tp.topic, partition=p, offset=r.offset)
+            published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
+            decision = link(
+                judgement, r.value, source, self.topology, self.settings.worker_id,
+                decided_at, head, published, None if course is None else course.context,
+            )  # fmt: skip
+            head = decision.chain_after
+            decisions.append(decision)
+            if course is None or r.key is None:
+                continue
+            if course.state is None:
+                self._courses.delete(p, r.key)
+            else:
+                self._courses.put(p, r.key, course.state)
+            if course.corrections:
+                trigger = AuditEvent.model_validate_json(decision.audit.value)
+                for c in course.corrections:
+                    correction = link_correction(
+                        c, trigger, self.topology, self.settings.worker_id, decided_at, head
+                    )
+                    head = correction.chain_after
+                    decisions.append(correction)
+        self._chain_heads.advance(p, head)
+        writes: list[OutRecord | StateRecord] = [
+            *(out for d in decisions for out in d.records),
+            checkpoint(self.topology, p, head, self.settings.worker_id, decided_at),
+            *(w for store in self.stores for w in store.pending_records(p)),
+        ]
+        return records, decisions, writes
 
     async def _on_fenced(self, tp: TopicPartition) -> None:
         # A newer producer owns this partition's transactional id: this worker is a
@@ -382,8 +476,9 @@ class ClaimProcessor:
     ) -> None:
         self.stats.aborted += 1
         self._failures[tp] += 1
-        for store in self.stores:
-            store.discard(tp.partition)
+        if self._decides(tp):
+            for store in self.stores:
+                store.discard(tp.partition)
         consumer = self._require_consumer()
         if tp in consumer.assignment():
             consumer.seek(tp, records[0].offset)
@@ -409,6 +504,8 @@ class ClaimProcessor:
 
     def _drop_state(self, tps: Iterable[TopicPartition]) -> None:
         for tp in tps:
+            if not self._decides(tp):
+                continue  # a repartitioned partition keeps no state
             for store in self.stores:
                 store.drop(tp.partition)
 
