@@ -345,12 +345,10 @@ def physics_leftover_across_claims(c: CourseScope) -> None:
 RO_CC7 = Rule(
     id="RO-CC7",
     title="Once-per-course codes across claims",
-    checks=(
-        "Flags 77470, 77435 or 77432 billed more than once by a party across the course's claims."
-    ),
+    checks=("Flags 77470 or 77435 billed more than once by a party across the course's claims."),
     why=(
-        "Special treatment procedure 77470, SBRT management 77435 and SRS management 77432 "
-        "are each billed once per course."
+        "Special treatment procedure 77470 and SBRT management 77435 are each billed once per "
+        "course."
     ),
     confidence=M,
     section="6.3 RB11, 7.1",
@@ -359,13 +357,13 @@ RO_CC7 = Rule(
     authority=(
         authority(
             "CPT-RADIATION",
-            "Treatment management and special procedures: 77432, 77435, 77470 per course",
+            "Treatment management and special procedures: 77435, 77470 per course",
         ),
     ),
     action="Bill the code once for the course",
 )
 
-ONCE_PER_COURSE = ("77470", "77435", "77432")
+ONCE_PER_COURSE = ("77470", "77435")  # the in-claim twin's codes; 77432: RO-CC10
 
 
 @course_check(RO_CC7, twin=RO_RB11)
@@ -444,15 +442,24 @@ def sbrt_fractions_across_claims(c: CourseScope) -> None:
 
 RO_CC10 = Rule(
     id="RO-CC10",
-    title="SRS delivery is one session per course",
-    checks="Flags SRS delivery (77371, 77372) billed more than once across the course's claims.",
-    why="SRS delivery codes describe a complete course of treatment in one session.",
+    title="SRS is one session and one management per course",
+    checks=(
+        "Flags SRS delivery (77371, 77372) or SRS management (77432) billed more than once by "
+        "a party across the course's claims."
+    ),
+    why=(
+        "SRS delivery codes describe a complete course of treatment in one session, managed "
+        "once (77432)."
+    ),
     confidence=M,
     section="1.4, 6.3 RB11",
     sources=("S59",),
     severity=ERR,
     authority=(
-        authority("CPT-RADIATION", "Stereotactic radiation treatment delivery (77371, 77372)"),
+        authority(
+            "CPT-RADIATION",
+            "Stereotactic radiation treatment delivery (77371, 77372) and management (77432)",
+        ),
     ),
     action="Bill one SRS session for the course, or document a separate course",
 )
@@ -468,6 +475,16 @@ def srs_one_session(c: CourseScope) -> None:
                 RO_CC10,
                 f"SRS delivery is one session per course; {total} billed {ACROSS}.",
                 beyond(billed, 1),
+            )
+    for part in PRO_FIRST:
+        managed = c.having({"77432"}, part)
+        total = sum(s.units for s in managed)
+        if total > 1:
+            c.report(
+                RO_CC10,
+                f"SRS management 77432 is once per course; {total} units billed {ACROSS} "
+                f"({party(part)} billing).",
+                beyond(managed, 1),
             )
 
 

@@ -243,3 +243,13 @@ def test_is_silent_on_its_negative_case(rule_id: str) -> None:
     case = CASES[rule_id]
     history = run(case.stay_quiet(), case.pack())
     assert not history.ever(rule_id)
+
+
+def test_ro_cc10_srs_management_is_once_per_course_even_on_one_claim() -> None:
+    # The in-claim once-per-course check knows 77470 and 77435 only: 77432 is this rule's.
+    h = run([claim("P1", on("77432", START, "2"), party="physician")])
+    [finding] = [f for f in h.last.assessment.findings if f.rule_id == "RO-CC10"]
+    assert finding.message.startswith(
+        "SRS management 77432 is once per course; 2 units billed across the course's claims "
+        "(professional (physician) billing). Why: "
+    )
