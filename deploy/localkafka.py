@@ -138,6 +138,9 @@ class SecureListeners:
     keystore: Path  # PEM: the broker's private key (PKCS#8, unencrypted) and certificate chain
     truststore: Path  # PEM: the CA whose client certificates the mutual-TLS listener accepts
     users: Mapping[str, str]  # name → password
+    # Given: Kafka's authorizer is on, and only these principals ("User:name") and the
+    # PLAINTEXT listener's (the node itself, topic set-up) may do anything without an ACL.
+    super_users: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         for name, password in self.users.items():
@@ -155,7 +158,16 @@ class SecureListeners:
     def properties(self) -> dict[str, str]:
         plain_users = " ".join(f'user_{n}="{p}"' for n, p in self.users.items())
         sasl = "listener.name.sasl_ssl."
+        authorizer = {}
+        if self.super_users is not None:
+            authorizer = {
+                "authorizer.class.name": (
+                    "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+                ),
+                "super.users": ";".join(("User:ANONYMOUS", *self.super_users)),
+            }
         return {
+            **authorizer,
             "ssl.keystore.type": "PEM",
             "ssl.keystore.location": str(self.keystore),
             "ssl.truststore.type": "PEM",

@@ -1,6 +1,8 @@
 """The worker's Kafka clients on a broker that only speaks TLS and SASL: a second local broker
 with a SASL_SSL listener (SCRAM-SHA-256/512, PLAIN, OAUTHBEARER) and a mutual-TLS listener,
-on certificates this module generates. Every client connects with the hostname checked."""
+on certificates this module generates, with Kafka's authorizer on. The worker and a billing
+platform run with exactly the ACLs docs/operations.md gives them; every client connects with
+the broker's hostname checked."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from faststream.kafka import KafkaBroker
 
 from deploy.kafkatools import create_topics, produce, read_topic
 from deploy.local_pki import LocalPki, make_pki
 from deploy.localkafka import LocalKafka, SecureListeners
+from tests.kafka_acls import apply, documented_acls
 from tests.oauth_endpoint import token_endpoint
 from worker import committed_reader, topic_check
 from worker.audit.log import records_from_topic
@@ -30,8 +33,13 @@ from worker.transactions import open_producer, write_transaction
 
 pytestmark = pytest.mark.broker
 
+# With the documented ACLs only.
 WORKER = "oncoscrub-worker"
 PLATFORM = "billing-platform"
+# Super users: the tests of mechanisms and protocols, not of ACLs.
+TESTER = "tester"
+MTLS_CLIENT = "oncoscrub-mtls"
+OAUTH_CLIENT = "oncoscrub-oauth"
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class SecureBroker:
     passwords: dict[str, str]
 
     def sasl(
-        self, user: str = WORKER, mechanism: str = "SCRAM-SHA-512", **more: Any
+        self, user: str = TESTER, mechanism: str = "SCRAM-SHA-512", **more: Any
     ) -> KafkaConnection:
         given: dict[str, Any] = {
             "bootstrap_servers": self.kafka.sasl_ssl_bootstrap,
@@ -69,37 +77,43 @@ class SecureBroker:
 
 @pytest.fixture(scope="module")
 def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBroker]:
-    pki = make_pki(tmp_path_factory.mktemp("pki"))
-    passwords = {WORKER: secrets.token_urlsafe(18), PLATFORM: secrets.token_urlsafe(18)}
-    kafka = LocalKafka(topics={}, secure=SecureListeners(pki.server, pki.ca, passwords)).start()
-    print(
-        f"\nsecure local Kafka on {kafka.sasl_ssl_bootstrap}, ready in {kafka.startup_seconds:.1f}s"
-    )
+    pki = make_pki(tmp_path_factory.mktemp("pki"), client_name=MTLS_CLIENT)
+    passwords = {user: secrets.token_urlsafe(18) for user in (WORKER, PLATFORM, TESTER)}
+    # A certificate's principal is its subject, as RFC 2253 writes it.
+    supers = (f"User:{TESTER}", f"User:CN={MTLS_CLIENT},O=oncoscrub local test",
+              f"User:{OAUTH_CLIENT}")  # fmt: skip
+    listeners = SecureListeners(pki.server, pki.ca, passwords, super_users=supers)
+    kafka = LocalKafka(topics={}, secure=listeners).start()
+    print(f"\nsecure local Kafka: {kafka.sasl_ssl_bootstrap}, {kafka.startup_seconds:.1f}s")
     try:
+        asyncio.run(apply(kafka.connection, documented_acls()))
         yield SecureBroker(kafka, pki, passwords)
     finally:
         kafka.stop()
 
 
-def worker_settings(conn: KafkaConnection, topics: Topics, group: str) -> Settings:
+def worker_settings(conn: KafkaConnection, topics: Topics) -> Settings:
     security = {name: getattr(conn, name) for name in KafkaSecurity.model_fields}
-    return Settings(
-        bootstrap_servers=conn.bootstrap_servers, **security, topics=topics, group_id=group
-    )
+    return Settings(bootstrap_servers=conn.bootstrap_servers, **security, topics=topics)
 
 
-async def test_the_worker_clients_round_trip_with_scram_over_tls(secure: SecureBroker) -> None:
-    conn = secure.sasl()
-    topics = Topics.prefixed("sec-scram.")
-    settings = worker_settings(conn, topics, "g-sec-scram")
-    # The admin client: the topology's topics created, then checked as the worker does at start.
-    await create_topics(conn, topics, partitions=1)
+async def test_the_worker_round_trips_over_scram_and_tls_with_the_documented_acls(
+    secure: SecureBroker,
+) -> None:
+    conn = secure.sasl(WORKER)
+    # The default names and group: the ones the documented ACLs grant.
+    topics = Topics()
+    settings = worker_settings(conn, topics)
+    assert settings.group_id == "oncoscrub"
+    # The topics job's principal creates the topics; the worker checks them as at start.
+    await create_topics(secure.kafka.connection, topics, partitions=1)
     await topic_check.check(declare(topics), settings)
     [tp] = await partitions_of(conn, topics.submitted)
 
-    # A platform (its own principal, PLAIN) publishes; the worker's group consumer reads.
+    # A platform (PLAIN, its own ACLs) publishes; the worker's group consumer reads.
+    platform = secure.sasl(PLATFORM, "PLAIN")
     claims = [(f"c{i}".encode(), f"claim {i}".encode()) for i in range(3)]
-    await produce(secure.sasl(PLATFORM, "PLAIN"), topics.submitted, claims)
+    await produce(platform, topics.submitted, claims)
     consumer = AIOKafkaConsumer(
         **conn.options(),
         group_id=settings.group_id,
@@ -114,13 +128,14 @@ async def test_the_worker_clients_round_trip_with_scram_over_tls(secure: SecureB
         while len(read) < len(claims):
             read += (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
 
-        # The transactional producer: the decisions and the input offsets, all or nothing.
+        # The transactional producer: decisions, audit events and the input offsets, all or
+        # nothing.
         producer = await open_producer(settings, tp)
         try:
-            decisions = [OutRecord(topics.scrubbed, r.key, b"scrubbed " + r.value) for r in read]
-            await write_transaction(
-                producer, decisions, {tp: read[-1].offset + 1}, settings.group_id
-            )
+            records = [OutRecord(topic, r.key, f"{topic}: ".encode() + r.value, partition=0)
+                       for r in read for topic in (topics.scrubbed, topics.audit)]  # fmt: skip
+            offsets = {tp: read[-1].offset + 1}
+            await write_transaction(producer, records, offsets, settings.group_id)
         finally:
             await producer.stop()
         # The group's offset lands once the coordinator has written the commit markers.
@@ -135,17 +150,25 @@ async def test_the_worker_clients_round_trip_with_scram_over_tls(secure: SecureB
         await consumer.stop()
 
     # The committed reader (audit log, state stores) sees exactly what committed.
+    audit = [f"{topics.audit}: claim {i}".encode() for i in range(3)]
     reader = committed_reader.reader(conn)
     await committed_reader.start_reader(reader)
     try:
-        out = TopicPartition(topics.scrubbed, 0)
-        values = [r.value async for r in committed_reader.read_partition(reader, out)]
-        assert values == [b"scrubbed claim 0", b"scrubbed claim 1", b"scrubbed claim 2"]
-        assert await committed_reader.last_committed_value(reader, out) == b"scrubbed claim 2"
+        out = TopicPartition(topics.audit, 0)
+        assert [r.value async for r in committed_reader.read_partition(reader, out)] == audit
+        assert await committed_reader.last_committed_value(reader, out) == audit[-1]
     finally:
         await reader.stop()
-    assert [r.value for r in await read_topic(conn, topics.scrubbed)] == values
-    assert [bytes(r.value) async for r in records_from_topic(conn, topics.scrubbed)] == values
+    assert [bytes(r.value) async for r in records_from_topic(conn, topics.audit)] == audit
+    # The platform reads the decisions.
+    decisions = [r.value for r in await read_topic(platform, topics.scrubbed)]
+    assert decisions == [f"{topics.scrubbed}: claim {i}".encode() for i in range(3)]
+
+    # The authorizer is on: what the documentation does not grant is refused.
+    with pytest.raises(TopicAuthorizationFailedError):
+        await produce(conn, topics.submitted, [(b"k", b"the worker never writes claims")])
+    with pytest.raises(TopicAuthorizationFailedError):
+        await produce(platform, topics.audit, [(b"k", b"nor does a platform write audit")])
 
 
 async def test_faststream_connects_with_the_same_settings(secure: SecureBroker) -> None:
@@ -166,7 +189,7 @@ async def test_a_wrong_password_is_refused_with_a_clear_error(
     secure: SecureBroker, mechanism: str
 ) -> None:
     wrong = "not-" + secure.passwords[WORKER]
-    conn = secure.sasl(mechanism=mechanism, sasl_password=wrong)
+    conn = secure.sasl(WORKER, mechanism, sasl_password=wrong)
     with pytest.raises(KafkaConnectionError):
         await partitions_of(conn, "any")
     [failure] = await diagnose(conn)
@@ -207,7 +230,7 @@ async def test_mutual_tls_with_a_client_certificate(secure: SecureBroker) -> Non
 
 
 async def test_oauthbearer_with_a_token_from_the_token_endpoint(secure: SecureBroker) -> None:
-    with token_endpoint(client_id="oncoscrub-oauth") as endpoint:
+    with token_endpoint(client_id=OAUTH_CLIENT) as endpoint:
         conn = KafkaConnection(
             bootstrap_servers=secure.kafka.sasl_ssl_bootstrap,
             security_protocol="SASL_SSL",
@@ -227,7 +250,7 @@ async def test_oauthbearer_with_a_token_from_the_token_endpoint(secure: SecureBr
         # Admin, producer, consumer: several connections, one token.
         assert endpoint.requests == [
             {"grant_type": "client_credentials", "scope": "kafka.oncoscrub",
-             "client_id": "oncoscrub-oauth"}
+             "client_id": OAUTH_CLIENT}
         ]  # fmt: skip
 
         refused = KafkaConnection.model_validate(
