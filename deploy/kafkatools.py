@@ -230,11 +230,12 @@ class InProcessWorker:
 
         conn = connection(cluster)
         security = {name: getattr(conn, name) for name in KafkaSecurity.model_fields}
+        # A group of its own per topic set, unless the test names one.
+        overrides.setdefault("group_id", f"g-{topics.submitted}")
         self.settings = Settings(
             bootstrap_servers=conn.bootstrap_servers,
             **security,
             topics=topics,
-            group_id=f"g-{topics.submitted}",
             worker_id=worker_id,
             **overrides,
         )

@@ -17,13 +17,22 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from faststream.kafka import KafkaBroker
 
-from deploy.kafkatools import create_topics, produce, read_topic
+from deploy.kafkatools import (
+    InProcessWorker,
+    claim_items,
+    create_topics,
+    produce,
+    read_topic,
+    wait_for_decisions,
+)
 from deploy.local_pki import LocalPki, make_pki
 from deploy.localkafka import LocalKafka, SecureListeners
+from schemas.examples import example_claim
 from tests.kafka_acls import apply, documented_acls
 from tests.oauth_endpoint import token_endpoint
 from worker import committed_reader, topic_check
-from worker.audit.log import records_from_topic
+from worker.audit.chain import verify
+from worker.audit.log import checkpoints_from_topic, records_from_topic
 from worker.kafka_client import KafkaConnection, KafkaSecurity
 from worker.kafka_probe import diagnose
 from worker.settings import Settings
@@ -92,28 +101,22 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBroker]:
         kafka.stop()
 
 
-def worker_settings(conn: KafkaConnection, topics: Topics) -> Settings:
+def worker_settings(conn: KafkaConnection, topics: Topics, **more: Any) -> Settings:
     security = {name: getattr(conn, name) for name in KafkaSecurity.model_fields}
-    return Settings(bootstrap_servers=conn.bootstrap_servers, **security, topics=topics)
+    return Settings(bootstrap_servers=conn.bootstrap_servers, **security, topics=topics, **more)
 
 
-async def test_the_worker_round_trips_over_scram_and_tls_with_the_documented_acls(
-    secure: SecureBroker,
-) -> None:
-    conn = secure.sasl(WORKER)
-    # The default names and group: the ones the documented ACLs grant.
-    topics = Topics()
-    settings = worker_settings(conn, topics)
-    assert settings.group_id == "oncoscrub"
-    # The topics job's principal creates the topics; the worker checks them as at start.
-    await create_topics(secure.kafka.connection, topics, partitions=1)
+async def test_the_worker_clients_round_trip_over_scram_and_tls(secure: SecureBroker) -> None:
+    conn = secure.sasl()
+    topics = Topics.prefixed("sec-clients.")
+    settings = worker_settings(conn, topics, group_id="g-sec-clients")
+    # The admin client creates the topology's topics and checks them as the worker does.
+    await create_topics(conn, topics, partitions=1)
     await topic_check.check(declare(topics), settings)
     [tp] = await partitions_of(conn, topics.submitted)
 
-    # A platform (PLAIN, its own ACLs) publishes; the worker's group consumer reads.
-    platform = secure.sasl(PLATFORM, "PLAIN")
     claims = [(f"c{i}".encode(), f"claim {i}".encode()) for i in range(3)]
-    await produce(platform, topics.submitted, claims)
+    await produce(secure.sasl(mechanism="PLAIN"), topics.submitted, claims)
     consumer = AIOKafkaConsumer(
         **conn.options(),
         group_id=settings.group_id,
@@ -128,12 +131,11 @@ async def test_the_worker_round_trips_over_scram_and_tls_with_the_documented_acl
         while len(read) < len(claims):
             read += (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
 
-        # The transactional producer: decisions, audit events and the input offsets, all or
-        # nothing.
+        # The transactional producer: records and the input offsets, all or nothing.
         producer = await open_producer(settings, tp)
         try:
-            records = [OutRecord(topic, r.key, f"{topic}: ".encode() + r.value, partition=0)
-                       for r in read for topic in (topics.scrubbed, topics.audit)]  # fmt: skip
+            records = [OutRecord(topics.audit, r.key, b"audit " + r.value, partition=0)
+                       for r in read]  # fmt: skip
             offsets = {tp: read[-1].offset + 1}
             await write_transaction(producer, records, offsets, settings.group_id)
         finally:
@@ -150,7 +152,7 @@ async def test_the_worker_round_trips_over_scram_and_tls_with_the_documented_acl
         await consumer.stop()
 
     # The committed reader (audit log, state stores) sees exactly what committed.
-    audit = [f"{topics.audit}: claim {i}".encode() for i in range(3)]
+    audit = [f"audit claim {i}".encode() for i in range(3)]
     reader = committed_reader.reader(conn)
     await committed_reader.start_reader(reader)
     try:
@@ -160,9 +162,36 @@ async def test_the_worker_round_trips_over_scram_and_tls_with_the_documented_acl
     finally:
         await reader.stop()
     assert [bytes(r.value) async for r in records_from_topic(conn, topics.audit)] == audit
-    # The platform reads the decisions.
-    decisions = [r.value for r in await read_topic(platform, topics.scrubbed)]
-    assert decisions == [f"{topics.scrubbed}: claim {i}".encode() for i in range(3)]
+
+
+async def test_the_worker_runs_with_scram_over_tls_and_the_documented_acls(
+    secure: SecureBroker,
+) -> None:
+    conn = secure.sasl(WORKER)
+    platform = secure.sasl(PLATFORM, "PLAIN")
+    # The default names and group: the ones the documented ACLs grant. The topics job (a super
+    # user here) creates them.
+    topics = Topics()
+    await create_topics(secure.kafka.connection, topics, partitions=2)
+    claims = [example_claim(n) for n in range(6)]
+    await produce(platform, topics.submitted, claim_items(claims))
+
+    async with InProcessWorker(
+        conn, topics, group_id="oncoscrub", decide_processes=1, worker_id="w-secure"
+    ) as worker:
+        assert worker.settings.kafka.sasl_username == WORKER
+        out = await wait_for_decisions(secure.sasl(), topics, expected=len(claims), timeout=120)
+    assert len(out.decisions) == len(out.audit) == len(claims)
+    # The audit log, read back as the worker reads it, verifies.
+    records = [r async for r in records_from_topic(conn, topics.audit)]
+    pins = await checkpoints_from_topic(conn, topics.audit_checkpoints)
+    assert verify(records, pins).ok
+    # The platform reads its decisions.
+    decided = [
+        *await read_topic(platform, topics.scrubbed),
+        *await read_topic(platform, topics.review),
+    ]
+    assert sorted(r.key for r in decided) == sorted(c["claim_id"].encode() for c in claims)
 
     # The authorizer is on: what the documentation does not grant is refused.
     with pytest.raises(TopicAuthorizationFailedError):
