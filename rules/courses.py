@@ -12,8 +12,8 @@ same courses, course ids and findings whatever order the claims arrived in:
 ``assess_in_course`` adds a claim's contribution (a newer version replaces the older one),
 runs the course checks (``rules.checks.courses``) and returns the claim's assessment with its
 course findings, the new state, and a correction for every other claim whose course findings
-changed. ``expire`` compacts closed courses and drops those past retention; ``timeline``
-shows each course to people.
+changed. ``expire`` compacts courses no claim can still reach (``SETTLE_DAYS``) and drops
+those past retention; ``timeline`` shows each course to people.
 """
 
 from __future__ import annotations
@@ -62,6 +62,13 @@ from schemas.decision import Finding
 # a week or two stays within it; a new course after a month apart is a new plan).
 COURSE_GAP_DAYS = 30
 _GAP = timedelta(days=COURSE_GAP_DAYS)
+# A course is compacted (its findings dropped, never corrected again) only once its claims
+# can no longer arrive: claims reach the store weeks or months after the services they bill,
+# and Medicare takes them up to twelve months after the date of service (42 CFR 424.44,
+# timely filing). Until then a late claim still corrects its course. Counted from the day
+# the claim is decided, never from the wall clock inside a rule.
+SETTLE_DAYS = 365
+_SETTLE = timedelta(days=SETTLE_DAYS)
 
 # Radiation oncology (77261-77799, the freestanding G-codes G6001-G6017) and CT guidance 77014,
 # which is on the IMRT planning list.
@@ -70,6 +77,7 @@ COURSE_CODES = RADIATION | {"77014"}
 __all__ = [
     "COURSE_CODES",
     "COURSE_GAP_DAYS",
+    "SETTLE_DAYS",
     "InCourse",
     "assess_in_course",
     "course_facts",
@@ -392,7 +400,7 @@ def compact(claim: CourseClaim) -> CourseClaim:
 
 
 def expire(state: PatientCourses, as_of: date, retention_days: int) -> PatientCourses | None:
-    """Closed courses (no service for longer than the course gap before ``as_of``) compacted;
+    """Courses whose last service is more than ``SETTLE_DAYS`` before ``as_of`` compacted;
     courses whose last service is more than ``retention_days`` before ``as_of`` dropped. None
     when nothing is left (a tombstone)."""
     drop_before = as_of - timedelta(days=retention_days)
@@ -404,7 +412,7 @@ def expire(state: PatientCourses, as_of: date, retention_days: int) -> PatientCo
         last = max(course.last for course in group)
         if last < drop_before:
             continue
-        if as_of - last > _GAP:
+        if as_of - last > _SETTLE:
             closed.append(_closed(group, [compact(by_id[cid]) for cid in ids]))
         else:
             live += [by_id[cid] for cid in ids]

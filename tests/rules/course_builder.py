@@ -88,9 +88,13 @@ class History:
         return self.steps[-1].result
 
     def reported(self) -> dict[str, tuple[Finding, ...]]:
+        """Each claim's course findings as last reported (its decision, then corrections)."""
         out: dict[str, tuple[Finding, ...]] = {}
         for s in self.steps:
-            out[s.assessment_claim] = tuple(f for f in s.result.assessment.findings if is_course(f))
+            own = tuple(f for f in s.result.assessment.findings if is_course(f))
+            if any(f.rule_id == "RO-CC0" for f in own):
+                continue  # an older version's decision: the claim's course findings stand
+            out[s.assessment_claim] = own
             for c in s.result.corrections:
                 out[c.claim_id] = c.after
         return out

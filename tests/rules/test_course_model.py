@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules import assess
 from rules.checks.radiation import weekly_units
 from rules.courses import (
     COURSE_GAP_DAYS,
+    SETTLE_DAYS,
     assess_in_course,
     course_facts,
     delimit,
@@ -322,6 +325,10 @@ def test_fractions_are_counted_once_when_two_parties_bill_the_same_day() -> None
 # -- bounded state --------------------------------------------------------------------------------
 
 
+KEEP = 730  # retention: two years
+SETTLED = date(2026, 9, 1)  # more than SETTLE_DAYS after R1's last service (2025-07-09)
+
+
 def _r1_state() -> PatientCourses:
     state = run(r1()).state
     assert state is not None
@@ -331,8 +338,9 @@ def _r1_state() -> PatientCourses:
 def test_expire_keeps_an_open_course_compacts_a_closed_one_and_drops_an_expired_one() -> None:
     state = _r1_state()
     last = date(2025, 7, 9)
-    assert expire(state, last + timedelta(days=COURSE_GAP_DAYS), 365) == state
-    closed = expire(state, last + timedelta(days=COURSE_GAP_DAYS + 1), 365)
+    # Open until its claims can no longer arrive (a year of timely filing), then compacted.
+    assert expire(state, last + timedelta(days=SETTLE_DAYS), KEEP) == state
+    closed = expire(state, last + timedelta(days=SETTLE_DAYS + 1), KEEP)
     assert closed is not None and not closed.claims
     [course] = closed.closed
     assert (course.course_id, course.first_date, course.last_date) == (
@@ -345,26 +353,28 @@ def test_expire_keeps_an_open_course_compacts_a_closed_one_and_drops_an_expired_
     # Compacting drops the findings on record.
     reviewed = run([claim("H-SIM", on("77290", date(2025, 5, 20)))], state=state).state
     assert reviewed is not None and any(c.findings for c in reviewed.claims)
-    smaller = expire(reviewed, last + timedelta(days=COURSE_GAP_DAYS + 1), 365)
+    smaller = expire(reviewed, last + timedelta(days=SETTLE_DAYS + 1), KEEP)
     assert smaller is not None
     assert len(smaller.model_dump_json()) < len(reviewed.model_dump_json())
-    assert expire(closed, last + timedelta(days=365), 365) == closed
-    assert expire(closed, last + timedelta(days=366), 365) is None
+    assert expire(closed, last + timedelta(days=KEEP), KEEP) == closed
+    assert expire(closed, last + timedelta(days=KEEP + 1), KEEP) is None
+    # Retention shorter than the settling time drops an open course outright.
+    assert expire(state, last + timedelta(days=31), 30) is None
 
 
 def test_a_late_claim_joins_a_closed_course_and_counts_against_it() -> None:
-    closed = expire(_r1_state(), date(2025, 9, 1), 365)
+    closed = expire(_r1_state(), SETTLED, KEEP)
     late = claim("P99", on("77427", date(2025, 7, 10)), party="physician")
     h = run([late], state=closed)
     assert course_only(h.last.assessment.findings) == ["RO-CC3"]  # a seventh unit
     assert not h.last.corrections  # a closed course's claims are never corrected again
     assert h.state is not None and not h.state.closed and len(h.state.claims) == 15
-    again = expire(h.state, date(2025, 9, 1), 365)
+    again = expire(h.state, SETTLED, KEEP)
     assert again is not None and len(again.closed[0].claims) == 15
 
 
 def test_a_claim_near_no_closed_course_leaves_it_closed() -> None:
-    closed = expire(_r1_state(), date(2025, 9, 1), 365)
+    closed = expire(_r1_state(), SETTLED, KEEP)
     assert closed is not None
     later = claim("H99", on("77263", date(2025, 11, 3)), *fx("77412", date(2025, 11, 3), 3))
     h = run([later], state=closed)
@@ -374,7 +384,7 @@ def test_a_claim_near_no_closed_course_leaves_it_closed() -> None:
 
 
 def test_a_new_version_of_a_compacted_claim_replaces_it() -> None:
-    closed = expire(_r1_state(), date(2025, 9, 1), 365)
+    closed = expire(_r1_state(), SETTLED, KEEP)
     fewer = claim("H06", on("77386", date(2025, 7, 7)), version=2)  # 28 -> 26 fractions
     h = run([fewer], state=closed)
     [view] = timeline(h.state or PatientCourses(patient_ref="x"))
@@ -385,12 +395,12 @@ def test_a_new_version_of_a_compacted_claim_replaces_it() -> None:
 # -- the store's value ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("when", [None, date(2025, 9, 1)])
+@pytest.mark.parametrize("when", [None, date(2026, 9, 1)])
 def test_patient_courses_round_trip_through_json_exactly(when: date | None) -> None:
     state = run([*r1(), claim("H-SIM", on("77290", date(2025, 5, 20)))]).state
     assert state is not None and any(c.findings for c in state.claims)
     if when is not None:
-        state = expire(state, when, 365)
+        state = expire(state, when, KEEP)
         assert state is not None
     text = state.model_dump_json()
     again = PatientCourses.model_validate_json(text)
@@ -401,3 +411,46 @@ def test_a_claim_contributes_once() -> None:
     state = _r1_state()
     with pytest.raises(ValueError, match="more than once"):
         PatientCourses(patient_ref="PSN-TEST", claims=(*state.claims, state.claims[0]))
+
+
+# -- any arrival order ----------------------------------------------------------------------------
+
+_CODES = ("77263", "77290", "77301", "77307", "77336", "77338", "77412", "77412", "77427", "77470")
+
+
+@st.composite
+def _claims(draw: st.DrawFn) -> list[SubmittedClaim]:
+    """A few claims of one patient: random radiation lines over ten weeks, some claims in two
+    versions, some by the physician."""
+    out = []
+    for n in range(draw(st.integers(1, 6))):
+        physician = draw(st.booleans())
+        versions = draw(st.integers(1, 2))
+        for version in range(1, versions + 1):
+            lines = [
+                on(draw(st.sampled_from(_CODES)), date(2025, 6, 2) + timedelta(days=draw(
+                    st.integers(0, 70))), str(draw(st.integers(1, 3))))
+                for _ in range(draw(st.integers(1, 5)))
+            ]  # fmt: skip
+            party = "physician" if physician else "hospital"
+            out.append(claim(f"C{n}", *lines, party=party, version=version))
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(claims=_claims(), seed=st.integers(0, 1000))
+def test_any_arrival_order_gives_the_same_courses_and_findings(
+    claims: list[SubmittedClaim], seed: int
+) -> None:
+    shuffled = list(claims)
+    random.Random(seed).shuffle(shuffled)
+    in_order, out_of_order = run(claims), run(shuffled)
+    assert in_order.state == out_of_order.state
+    latest = {c.claim_id: c.claim_version for c in claims}
+    state = in_order.state
+    assert state is not None
+    assert {(c.claim_id, c.claim_version) for c in state.claims} == set(latest.items())
+    # What was last reported for each claim is what the state records for it.
+    reported = out_of_order.reported()
+    for c in state.claims:
+        assert reported[c.claim_id] == c.findings
