@@ -10,10 +10,11 @@ same courses, course ids and findings whatever order the claims arrived in:
 * a course's id is the patient reference and its first date of service.
 
 ``assess_in_course`` adds a claim's contribution (a newer version replaces the older one),
-runs the course checks (``rules.checks.courses``) and returns the claim's assessment with its
-course findings, the new state, and a correction for every other claim whose course findings
-changed. ``expire`` compacts courses no claim can still reach (``SETTLE_DAYS``) and drops
-those past retention; ``timeline`` shows each course to people.
+runs the course checks (``rules.checks.courses``) on the courses the claim changed and returns
+the claim's assessment with its course findings, the new state, and a correction for every
+other claim whose course findings changed. ``expire`` compacts courses no claim can still
+reach (``SETTLE_DAYS``) and drops those past retention; ``timeline`` shows each course to
+people.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from rules.course_scope import (
     claim_parts,
     fractions_by_date,
     line_parts,
+    service_order,
 )
 from rules.engine import Assessment
 from rules.pack import RulePack
@@ -125,6 +127,7 @@ class Course:
 
     course_id: str
     services: tuple[Service, ...]
+    claim_ids: frozenset[str]
 
     @property
     def first(self) -> date:
@@ -134,9 +137,9 @@ class Course:
     def last(self) -> date:
         return self.services[-1].dos
 
-    @property
-    def claim_ids(self) -> frozenset[str]:
-        return frozenset(s.claim_id for s in self.services)
+
+def _course(course_id: str, services: tuple[Service, ...]) -> Course:
+    return Course(course_id, services, frozenset(s.claim_id for s in services))
 
 
 def services_of(claim: CourseClaim) -> list[Service]:
@@ -160,16 +163,19 @@ def course_id(patient_ref: str, first: date) -> str:
 
 def delimit(patient_ref: str, claims: Iterable[CourseClaim]) -> tuple[Course, ...]:
     """The courses these claims' services make, in date order (see the module's account)."""
-    by_day: dict[date, list[Service]] = defaultdict(list)
-    for c in claims:
-        for s in services_of(c):
-            by_day[s.dos].append(s)
+    services = [s for c in claims for s in services_of(c)]
+    services.sort(key=service_order)
     courses: list[list[Service]] = []
     last: date | None = None
     delivered: date | None = None  # the current course's first delivery
-    for day in sorted(by_day):
-        todays = sorted(by_day[day], key=lambda s: (s.claim_id, s.line_number))
-        planning = any(s.code in CLINICAL_PLANNING for s in todays)
+    i, n = 0, len(services)
+    while i < n:
+        day, j = services[i].dos, i
+        planning = delivery = False
+        while j < n and services[j].dos == day:
+            planning = planning or services[j].code in CLINICAL_PLANNING
+            delivery = delivery or services[j].code in FRACTION_CODES
+            j += 1
         if (
             last is None
             or day - last > _GAP
@@ -177,11 +183,12 @@ def delimit(patient_ref: str, claims: Iterable[CourseClaim]) -> tuple[Course, ..
         ):
             courses.append([])
             delivered = None
-        courses[-1] += todays
+        courses[-1] += services[i:j]
         last = day
-        if delivered is None and any(s.code in FRACTION_CODES for s in todays):
+        if delivered is None and delivery:
             delivered = day
-    return tuple(Course(course_id(patient_ref, ss[0].dos), tuple(ss)) for ss in courses)
+        i = j
+    return tuple(_course(course_id(patient_ref, ss[0].dos), tuple(ss)) for ss in courses)
 
 
 def _groups(courses: Sequence[Course]) -> list[list[Course]]:
@@ -246,7 +253,7 @@ def course_findings(
         fired = {f.rule_id for f in found} & _TWIN_IDS
         if not fired:
             continue
-        own = Course(course.course_id, tuple(s for s in course.services if s.claim_id == cid))
+        own = _course(course.course_id, tuple(s for s in course.services if s.claim_id == cid))
         alone = _scope(own, claims, pack)
         run_course_checks(alone, tuple(c for c in _TWINNED if c.rule.id in fired))
         shown = {f.rule_id for f in alone.findings.get(cid, ())}
@@ -312,20 +319,38 @@ def assess_in_course(
     pool.pop(claim.claim_id, None)
     if facts is not None:
         pool[claim.claim_id] = facts
+    before = {
+        (c.course_id, c.claim_ids)
+        for c in delimit(
+            state.patient_ref, [*state.claims, *(c for t in touched for c in t.claims)]
+        )
+    }
     courses = delimit(state.patient_ref, pool.values())
 
+    # Only the courses this claim changed (and the courses sharing a claim with them) are
+    # judged again: any other course has the same services as when its findings were recorded.
     found: dict[str, list[Finding]] = defaultdict(list)
     first_course: dict[str, str] = {}
-    for course in courses:
-        for cid in sorted(course.claim_ids):
-            first_course.setdefault(cid, course.course_id)
-        if all(pool[cid].compacted for cid in course.claim_ids):
+    judged: set[str] = set()
+    for group in _groups(courses):
+        if all(
+            (c.course_id, c.claim_ids) in before and claim.claim_id not in c.claim_ids
+            for c in group
+        ):
             continue
-        for cid, fs in course_findings(course, pool, pack).items():
-            found[cid] += fs
+        for course in sorted(group, key=lambda c: c.first):
+            judged |= course.claim_ids
+            for cid in sorted(course.claim_ids):
+                first_course.setdefault(cid, course.course_id)
+            if all(pool[cid].compacted for cid in course.claim_ids):
+                continue
+            for cid, fs in course_findings(course, pool, pack).items():
+                found[cid] += fs
 
     corrections: list[CourseCorrection] = []
     for cid, c in sorted(pool.items()):
+        if cid not in judged:
+            continue
         after = tuple(found.get(cid, ()))
         if cid == claim.claim_id:
             pool[cid] = c.model_copy(update={"findings": after})

@@ -454,3 +454,22 @@ def test_any_arrival_order_gives_the_same_courses_and_findings(
     reported = out_of_order.reported()
     for c in state.claims:
         assert reported[c.claim_id] == c.findings
+
+
+def test_only_the_courses_a_claim_changes_are_judged_again() -> None:
+    # R3 with an eleventh fraction under the payer's policy: H03 carries RO-CC14.
+    state = _r3_run(r3(11)).state
+    assert state is not None
+    pack = current_pack()  # a pack without the payer's row
+    later = claim("H90", on("77263", date(2026, 10, 5)), *fx("77412", date(2026, 10, 5), 3),
+                  dx=BONE, **EX)  # fmt: skip
+    other_course = run([later], pack, state)
+    assert not other_course.last.corrections  # the first course was not judged again
+    assert other_course.state is not None
+    [h03] = [c for c in other_course.state.claims if c.claim_id == "H03"]
+    assert [f.rule_id for f in h03.findings] == ["RO-CC14"]
+    # A claim of that course judges it again, with the pack it is decided with.
+    same_course = run([claim("P99", on("77427", date(2026, 6, 22)), party="physician",
+                             dx=BONE, **EX)], pack, state)  # fmt: skip
+    [fix] = [c for c in same_course.last.corrections if c.claim_id == "H03"]
+    assert [f.rule_id for f in fix.before] == ["RO-CC14"] and fix.after == ()
