@@ -9,13 +9,16 @@ the log handler turns that into:
 * ``broker_unreachable`` (warning) on the first connection failure, with that failure;
 * ``broker_still_unreachable`` (warning) every ``summary_every_s`` while it lasts, with the
   count of lines held back by kind;
-* ``broker_reachable`` (info) when the client reaches the broker again: it found a
-  coordinator or joined its group, or no connection failure came for ``quiet_s`` (aiokafka
-  retries every few hundred milliseconds, so silence means it got through);
+* ``broker_reachable`` (info) when a client reaches the broker again: it found a
+  coordinator or joined its group, the application says so (``worker.logs.broker_answered``),
+  or no connection failure came for ``quiet_s`` (aiokafka retries every few hundred
+  milliseconds, so silence means it got through);
 * a retried error (produce retries, a coordinator that moved) while the broker is reachable
   passes once per kind and interval, the rest counted in the next summary;
-* "coordinator not available" while a group first looks for its coordinator is expected:
-  debug, for ``startup_grace_s``; a coordinator still missing after that is reported.
+* "coordinator not available" while a group looks for its coordinator is expected: debug,
+  for ``startup_grace_s``; a coordinator still missing after that is reported. So are the
+  retried errors of a client's first ``startup_grace_s`` (a coordinator still loading, a
+  partition's leader being elected).
 
 An error aiokafka itself retries (a retriable ``KafkaError`` among the arguments) is a warning,
 not an error. Everything else from the clients passes unchanged at warning and above.
@@ -50,6 +53,8 @@ _UNREACHABLE = {
 _RETRIED = {
     "Got error produce response": "produce_retry",
     "Group Coordinator Request failed": "coordinator",
+    "Marking the coordinator dead": "coordinator",
+    "Heartbeat failed for group": "heartbeat",  # not "Heartbeat failed: ...": those pass
 }
 # What aiokafka says (at info) only after a broker answered.
 _REACHED = ("Discovered coordinator", "Joined group", "Successfully synced group")
@@ -117,6 +122,7 @@ class BrokerChurn(logging.Filter):
         self._summary_at = 0.0
         self._passed_at: dict[str, float] = {}  # a retried error's kind -> when one last passed
         self._looking_since: float | None = None  # a group looks for its coordinator
+        self._started = clock()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.split(".", 1)[0] not in LIBRARIES:
@@ -125,18 +131,12 @@ class BrokerChurn(logging.Filter):
         with self._lock:
             now = self._clock()
             if record.levelno < logging.WARNING:
-                if template.startswith(_REACHED):
-                    if template == _GROUP_COORDINATOR_FOUND:
-                        self._looking_since = None
-                    self._reached(now, "the client reached the broker")
+                self._observe(template, now)
                 return record.levelno >= self.floor
             self._tick(now)
-            if template.startswith(_COORDINATOR_LOOKUP) and _coordinator_not_available(record):
-                if self._looking_since is None:
-                    self._looking_since = now
-                if now - self._looking_since < self.startup_grace_s:
-                    _demote(record, logging.DEBUG)
-                    return record.levelno >= self.floor
+            if self._expected(template, record, now):
+                _demote(record, logging.DEBUG)
+                return record.levelno >= self.floor
             unreachable = _kind(template, _UNREACHABLE)
             if unreachable is not None:
                 return self._failed(now, unreachable, record)
@@ -146,6 +146,11 @@ class BrokerChurn(logging.Filter):
         if record.levelno >= logging.ERROR and _retried_by_the_client(record):
             _demote(record, logging.WARNING)
         return record.levelno >= self.floor
+
+    def answered(self, how: str) -> None:
+        """A client of ours had an answer from the broker: an outage being told has ended."""
+        with self._lock:
+            self._reached(self._clock(), how)
 
     def tick(self) -> None:
         """Say what is due: the periodic summary, or the end of an outage gone quiet."""
@@ -157,6 +162,23 @@ class BrokerChurn(logging.Filter):
         self._closed.set()
         with self._lock:
             self._summarise(self._clock())
+
+    def _observe(self, template: str, now: float) -> None:
+        if template.startswith(_REACHED):
+            if template == _GROUP_COORDINATOR_FOUND:
+                self._looking_since = None
+            self._reached(now, "a Kafka client found its coordinator")
+
+    def _expected(self, template: str, record: logging.LogRecord, now: float) -> bool:
+        """A group looking for its coordinator, and what the clients retry while a cluster
+        they just joined settles (coordinators loading, leaders elected), in their first
+        ``startup_grace_s``."""
+        if template.startswith(_COORDINATOR_LOOKUP) and _coordinator_not_available(record):
+            if self._looking_since is None:
+                self._looking_since = now
+            return now - self._looking_since < self.startup_grace_s
+        settling = now - self._started < self.startup_grace_s
+        return settling and self.unreachable_since is None and _kind(template, _RETRIED) is not None
 
     def _failed(self, now: float, kind: str, record: logging.LogRecord) -> bool:
         self._last_failure = now

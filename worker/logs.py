@@ -135,13 +135,24 @@ def _emit_broker(level: str, message: str, **fields: object) -> None:
     getattr(get_logger("worker.broker"), level)(message, **fields)
 
 
+_churn: BrokerChurn | None = None  # the filter of the handler ``configure`` installed
+
+
+def broker_answered(how: str = "the broker answered a request") -> None:
+    """Tell the log that the broker answered (a health check, a commit): an outage being
+    logged ends now rather than after the clients have been quiet for a while."""
+    if _churn is not None:
+        _churn.answered(how)
+
+
 def configure(level: str = "INFO") -> None:
     """JSON lines on stderr for our events and every library's (see the module's account).
     Raises ``UnknownLogLevelError`` for a level not in ``LEVELS``."""
     numeric = level_number(level)
     # Libraries are chatty below warning (every connection attempt): warnings and up only.
     library_floor = max(numeric, logging.WARNING)
-    churn = BrokerChurn(_emit_broker, library_floor)
+    global _churn
+    churn = _churn = BrokerChurn(_emit_broker, library_floor)
     handler = _Handler(churn)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

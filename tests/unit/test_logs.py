@@ -23,7 +23,14 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from schemas.examples import example_claim
 from worker import decision_log
 from worker.broker_churn import BrokerChurn
-from worker.logs import ClaimRefs, UnknownLogLevelError, configure, get_logger, level_number
+from worker.logs import (
+    ClaimRefs,
+    UnknownLogLevelError,
+    broker_answered,
+    configure,
+    get_logger,
+    level_number,
+)
 
 CONNECT = 'Unable connect to "%s:%s": %s'
 NODE = "Unable connect to node with id %s: %s"
@@ -185,6 +192,17 @@ def test_a_burst_of_a_thousand_connection_failures_is_one_line(logs: Any) -> Non
     assert summary["held_back"] == {"connect": 999}
 
 
+def test_the_application_can_say_the_broker_answered(logs: Any) -> None:
+    configure("INFO")
+    for _ in range(50):
+        logging.getLogger("aiokafka.conn").error(NODE, 1, "refused")
+    broker_answered("the health check's metadata request was answered")
+    broker_answered()  # no outage: nothing to say
+    assert [(line["message"], line.get("held_back")) for line in logs()] == [
+        ("broker_unreachable", None), ("broker_reachable", 49)
+    ]  # fmt: skip
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -259,16 +277,30 @@ def test_a_group_looking_for_its_coordinator_at_start_is_not_an_error() -> None:
     assert shown.filter(early) and early.levelname == "DEBUG"
 
 
+def produce_retry() -> logging.LogRecord:
+    return aiokafka_record(PRODUCE_RETRY, "tp", NotLeaderForPartitionError(),
+                           level=logging.WARNING, name="aiokafka.producer")  # fmt: skip
+
+
+def test_what_the_clients_retry_while_a_cluster_settles_at_start_is_not_said() -> None:
+    f, clock, said = churn()
+    dead = aiokafka_record("Marking the coordinator dead (node %s)for group %s.", 1, "g",
+                           level=logging.WARNING)  # fmt: skip
+    settling = [dead, produce_retry(), aiokafka_record("Heartbeat failed for group %s: ...", "g")]
+    assert not any(f.filter(r) for r in settling) and said == []
+    assert all(r.levelno == logging.DEBUG for r in settling)
+    clock.now = 30.0
+    assert f.filter(produce_retry())  # after the grace: said (once a minute, below)
+
+
 def test_errors_the_client_retries_pass_once_a_minute_as_warnings() -> None:
     f, clock, said = churn()
     passed = []
-    for second in range(120):
+    for second in range(100, 220):
         clock.now = float(second)
-        record = aiokafka_record(PRODUCE_RETRY, "tp", NotLeaderForPartitionError(),
-                                 level=logging.WARNING, name="aiokafka.producer")  # fmt: skip
-        if f.filter(record):
+        if f.filter(produce_retry()):
             passed.append(second)
-    assert passed == [0, 60]
+    assert passed == [100, 160]
     assert said == [("warning", "kafka_client_retries", {"held_back": {"produce_retry": 59},
                                                          "every_s": 60.0})]  # fmt: skip
     other = aiokafka_record("Heartbeat failed: %r", NotLeaderForPartitionError())
