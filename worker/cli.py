@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -119,6 +120,9 @@ def _config_invalid(problems: Sequence[SettingProblem]) -> NoReturn:
 
 def _stopped(ending: Ending) -> NoReturn:
     """The run's last line, and its exit code."""
+    # Handlers say what they still hold when closed (the Kafka clients' held-back lines):
+    # closed now, so that this line is the last.
+    logging.shutdown()
     fields = ending.fields()
     if ending.exit is Exit.STOPPED:
         log.info("worker_stopped", **fields)
