@@ -118,11 +118,19 @@ class Transaction:
 
     def headers_for(self, parent: KafkaHeaders | None) -> tuple[tuple[str, bytes], ...]:
         """The trace headers of an output record whose input had the headers ``parent``."""
-        if self._tracer is None or not self._span.is_recording():
+        if self._tracer is None:
             return _passed_through(parent)
+        # A span the sampler dropped still has a context: passing it on passes the decision.
         carrier: dict[str, str] = {}
         _PROPAGATOR.inject(carrier, context=self._context)
         return tuple((k, v.encode()) for k, v in sorted(carrier.items()))
+
+    def traceparent_for(self, parent: KafkaHeaders | None) -> str | None:
+        """The ``traceparent`` alone of ``headers_for`` (what ``worker.decide.link`` takes)."""
+        for name, value in self.headers_for(parent):
+            if name == "traceparent":
+                return value.decode()
+        return None
 
     @contextlib.contextmanager
     def _child(self, name: str) -> Iterator[Span]:

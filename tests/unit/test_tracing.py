@@ -78,6 +78,7 @@ def test_one_traced_input_is_continued_and_its_outputs_carry_the_transactions_sp
     assert process.attributes["messaging.batch.message_count"] == 1
     assert parsed(out) == (TRACE_A, format(process.context.span_id, "016x"))
     assert dict(out)["tracestate"] == b"vendor=1"  # the trace's vendors' state goes on
+    assert txn.traceparent_for(inputs[0]) == dict(out)["traceparent"].decode()
 
 
 def test_inputs_from_several_traces_start_a_trace_linked_to_each(
@@ -139,6 +140,8 @@ def test_off_no_span_and_each_output_carries_its_own_inputs_context() -> None:
         assert txn.headers_for(b) == (b[0],)
         assert txn.headers_for(None) == ()
         assert txn.headers_for([("traceparent", b"garbage")]) == ()
+        assert txn.traceparent_for(b) == b[0][1].decode()
+        assert txn.traceparent_for(None) is None
 
 
 def test_input_context_reads_only_valid_w3c_headers() -> None:
