@@ -258,6 +258,10 @@ class WorkerMetrics:
     def fenced_count(self) -> int:
         return self._tally.fenced
 
+    @property
+    def aborted_count(self) -> int:
+        return self._tally.aborted
+
     def log_fields(self) -> dict[str, object]:
         t = self._tally
         return {

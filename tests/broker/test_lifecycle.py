@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
+from deploy.kafkatools import claim_items, wait_for_decisions
 from deploy.localkafka import LocalKafka, free_port
+from schemas.examples import example_claim
 from worker.topology import Topics
 
 pytestmark = pytest.mark.broker
@@ -172,7 +175,7 @@ def test_topics_it_cannot_use_exit_1(kafka_bootstrap: str, workers: Callable[...
     assert "exception" not in last  # the topics_refused line already says why
 
 
-async def test_a_running_worker_is_ready_reports_metrics_and_stops_on_sigterm_with_exit_0(
+async def test_a_running_worker_decides_reports_metrics_and_stops_on_sigterm_with_exit_0(
     kafka_bootstrap: str, topics: Topics, workers: Callable[..., Worker]
 ) -> None:
     worker = workers(
@@ -186,18 +189,57 @@ async def test_a_running_worker_is_ready_reports_metrics_and_stops_on_sigterm_wi
         return status == 200 and json.loads(body)["partitions"] == [0, 1, 2]
 
     worker.wait_for(owns_every_partition, 180, "readiness with the three partitions")
-    status, body = worker.get("/metrics", accept=OPENMETRICS)
-    assert status == 200
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(body)
-        for s in family.samples
-    }
+    published = time.time()
+    [(key, value)] = claim_items([example_claim(7)])
+    trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.submitted, value, key=key, partition=0, headers=[("traceparent", trace.encode())]
+        )
+        await producer.send_and_wait(topics.submitted, b"not json", key=b"k", partition=1)
+    finally:
+        await producer.stop()
+    out = await wait_for_decisions(kafka_bootstrap, topics, expected=2, timeout=120)
+    # Tracing is off: the decision carries its input's trace context as it came.
+    [scrubbed] = out.scrubbed
+    assert dict(scrubbed.headers or [])["traceparent"] == trace.encode()
+
+    def metrics() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        status, body = worker.get("/metrics", accept=OPENMETRICS)
+        assert status == 200
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(body)
+            for s in family.samples
+        }
+
+    def lag_read() -> bool:
+        lag = {k: v for k, v in metrics().items() if k[0] == "oncoscrub_consumer_lag"}
+        return len(lag) == 3 and set(lag.values()) == {0}
+
+    worker.wait_for(lag_read, 60, "lag of every owned partition")
+    samples = metrics()
     assert samples[("oncoscrub_broker_up", ())] == 1
     assert samples[("oncoscrub_assigned_partitions", ())] == 3
     assert samples[("oncoscrub_rebalances_total", ())] >= 1
+    assert samples[("oncoscrub_decisions_total", (("outcome", "scrubbed"),))] == 1
+    assert samples[("oncoscrub_decisions_total", (("outcome", "dead_letter"),))] == 1
+    assert samples[("oncoscrub_dead_letters_total", (("reason", "not_json"),))] == 1
+    assert samples[("oncoscrub_decide_seconds_count", ())] == 2
+    assert samples[("oncoscrub_transaction_seconds_count", ())] >= 1
+    assert samples[("oncoscrub_batch_seconds_count", ())] >= 1
+    stamps = {
+        dict(labels)["partition"]: v
+        for (name, labels), v in samples.items()
+        if name == "oncoscrub_last_commit_timestamp_seconds"
+    }
+    assert set(stamps) == {"0", "1", "2"}
+    assert published - 5 <= min(stamps["0"], stamps["1"]) <= time.time()
     build = [labels for name, labels in samples if name == "oncoscrub_build_info"]
     assert len(build) == 1 and dict(build[0])["rule_pack_sha256"]
+
     worker.terminate()
     assert worker.wait(90) == 0
     lines = worker.lines()
@@ -205,6 +247,8 @@ async def test_a_running_worker_is_ready_reports_metrics_and_stops_on_sigterm_wi
     assert (last["level"], last["how"], last["exit_code"]) == ("info", "stopped", 0)
     messages = [line["message"] for line in lines]
     assert messages.index("worker_started") < messages.index("processor_stopped") < len(lines) - 1
+    stopped = lines[messages.index("processor_stopped")]
+    assert (stopped["records"], stopped["outcomes"]) == (2, {"scrubbed": 1, "dead_letter": 1})
     assert [line for line in lines if line["level"] in ("error", "critical")] == []
 
 

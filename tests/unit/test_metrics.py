@@ -133,6 +133,7 @@ def test_an_aborted_transaction_counts_no_decision() -> None:
     assert fams["oncoscrub_decisions"].samples == []
     assert value(fams, "oncoscrub_transaction_seconds_count") == 0
     assert m.log_fields() == {"records": 0, "batches": 0, "aborted": 1, "fenced": 0, "outcomes": {}}
+    assert (m.aborted_count, m.fenced_count) == (1, 0)
 
 
 def test_build_info_tells_the_version_story() -> None:
