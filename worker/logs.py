@@ -162,7 +162,8 @@ def configure(level: str = "INFO") -> None:
     )
     root = logging.getLogger()
     for old in root.handlers:
-        old.close()
+        if isinstance(old, _Handler):  # ours: its filter says what it held back, then stops
+            old.close()
     root.handlers[:] = [handler]
     root.setLevel(library_floor)
     # The Kafka clients' info lines reach the filter, which reads in them that the broker
