@@ -53,7 +53,7 @@ def _shape(
     lines (asyncio's, Python's warnings) keeps its first line, the rest as ``detail``."""
     message = str(event.pop("event", ""))
     if "\n" in message:
-        first, *rest = message.strip().splitlines()
+        first, *rest = message.strip().splitlines() or [""]
         message = first
         detail = [line.strip() for line in rest if line.strip()]
         if detail:

@@ -116,7 +116,9 @@ def test_a_library_message_of_several_lines_keeps_its_first_as_the_message(logs:
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.warn("an old call", UserWarning, stacklevel=1)
-    unclosed, warned = logs()
+    logging.getLogger("asyncio").error("\n")
+    unclosed, warned, blank = logs()
+    assert blank["message"] == "" and "detail" not in blank
     assert (unclosed["message"], unclosed["detail"]) == (
         "Unclosed AIOKafkaProducer",
         ["producer: <object>"],
