@@ -361,8 +361,9 @@ class ClaimProcessor:
             return 0
         began = time.perf_counter()
         decisions: list[Decision] = []
+        corrections: list[Decision] = []
         if decides:
-            records, decisions, writes = await self._decide(tp, records, deadline)
+            records, decisions, corrections, writes = await self._decide(tp, records, deadline)
         else:
             writes = [self._repartitioned(tp, r) for r in records]
         decided = time.perf_counter()
@@ -383,7 +384,7 @@ class ClaimProcessor:
             return len(records)
         for store in self.stores:
             store.committed(p)  # only now: an aborted batch leaves the state where it was
-        outcomes = Counter(d.outcome.value for d in decisions)
+        outcomes = Counter(d.outcome.value for d in (*decisions, *corrections))
         self.stats.committed(len(records), outcomes, committed)
         decision_log.batch_committed(
             tp, records, decisions, outcomes, decided - began, committed - decided,
@@ -417,15 +418,22 @@ class ClaimProcessor:
 
     async def _decide(
         self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float
-    ) -> tuple[list[ConsumerRecord[Any, Any]], list[Decision], list[OutRecord | StateRecord]]:
-        """The records decided before the deadline, their decisions (course corrections
-        included) and everything the transaction writes."""
+    ) -> tuple[
+        list[ConsumerRecord[Any, Any]],
+        list[Decision],
+        list[Decision],
+        list[OutRecord | StateRecord],
+    ]:
+        """The records decided before the deadline, their decisions (one each), the course
+        corrections they caused, and everything the transaction writes (in chain order)."""
         p = tp.partition
         decided_at = datetime.now(UTC)
         judged = await self._judged(tp, records, deadline, decided_at)
         records = records[: len(judged)]
         head = self._chain_heads.head(p)
         decisions: list[Decision] = []
+        corrections: list[Decision] = []
+        chained: list[Decision] = []
         for r, (judgement, course) in zip(records, judged, strict=True):
             source = SourceRef(topic=tp.topic, partition=p, offset=r.offset)
             published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
@@ -435,6 +443,7 @@ class ClaimProcessor:
             )  # fmt: skip
             head = decision.chain_after
             decisions.append(decision)
+            chained.append(decision)
             if course is None or r.key is None:
                 continue
             if course.state is None:
@@ -448,14 +457,15 @@ class ClaimProcessor:
                         c, trigger, self.topology, self.settings.worker_id, decided_at, head
                     )
                     head = correction.chain_after
-                    decisions.append(correction)
+                    corrections.append(correction)
+                    chained.append(correction)
         self._chain_heads.advance(p, head)
         writes: list[OutRecord | StateRecord] = [
-            *(out for d in decisions for out in d.records),
+            *(out for d in chained for out in d.records),
             checkpoint(self.topology, p, head, self.settings.worker_id, decided_at),
             *(w for store in self.stores for w in store.pending_records(p)),
         ]
-        return records, decisions, writes
+        return records, decisions, corrections, writes
 
     async def _on_fenced(self, tp: TopicPartition) -> None:
         # A newer producer owns this partition's transactional id: this worker is a
