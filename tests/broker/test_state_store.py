@@ -15,7 +15,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError
 
-from deploy.kafkatools import InProcessWorker, claim_items, produce, read_topic, wait_for_decisions
+from deploy.kafkatools import (
+    InProcessWorker,
+    claim_items,
+    connection,
+    produce,
+    read_topic,
+    wait_for_decisions,
+)
 from schemas import AuditCheckpoint, AuditEvent
 from schemas.examples import example_claim
 from worker.audit.chain import ChainHead, sha256_hex, verify
@@ -40,7 +47,8 @@ async def topic_config(bootstrap: str, topic: str) -> dict[str, str]:
 
 
 async def nothing() -> AsyncIterator[tuple[bytes | None, bytes | None]]:
-    for change in ():
+    none: tuple[tuple[bytes | None, bytes | None], ...] = ()
+    for change in none:
         yield change
 
 
@@ -54,8 +62,8 @@ async def test_a_changelog_is_compacted_and_has_a_partition_per_input_partition(
     changelog = declare(topics).chain_heads.changelog.name
     assert (await topic_config(kafka_bootstrap, changelog))["cleanup.policy"] == "compact"
     assert (await topic_config(kafka_bootstrap, topics.audit))["cleanup.policy"] == "delete"
-    assert len(await partitions_of(kafka_bootstrap, changelog)) == len(
-        await partitions_of(kafka_bootstrap, topics.submitted)
+    assert len(await partitions_of(connection(kafka_bootstrap), changelog)) == len(
+        await partitions_of(connection(kafka_bootstrap), topics.submitted)
     )
 
 
@@ -148,6 +156,8 @@ async def test_an_audit_log_older_than_the_changelog_is_continued_not_restarted(
     async with InProcessWorker(kafka_bootstrap, topics):
         await wait_for_decisions(kafka_bootstrap, topics, expected=1, timeout=60)
 
-    report = verify([r async for r in records_from_topic(kafka_bootstrap, topics.audit)])
+    report = verify(
+        [r async for r in records_from_topic(connection(kafka_bootstrap), topics.audit)]
+    )
     assert report.ok, report.breaks
     assert report.heads[0].seq == 6

@@ -19,6 +19,7 @@ from schemas.audit import AuditArchival, AuditCheckpoint, AuditEvent
 from worker import committed_reader
 from worker.audit.chain import AuditRecord
 from worker.kafka_client import KafkaConnection
+from worker.private_files import open_private, write_private
 from worker.topic_admin import partitions_of
 
 _PARTITION_FILE = re.compile(r"audit-p(\d+)\.jsonl$")
@@ -68,18 +69,6 @@ def parse_checkpoint(value: bytes) -> AuditCheckpoint | AuditArchival:
     return AuditCheckpoint.model_validate_json(value)
 
 
-def checkpoints_from_files(paths: Sequence[Path]) -> list[AuditCheckpoint | AuditArchival]:
-    """Checkpoints from checkpoint files, or from the checkpoints.jsonl of export directories."""
-    out: list[AuditCheckpoint | AuditArchival] = []
-    for path in paths:
-        file = path / "checkpoints.jsonl" if path.is_dir() else path
-        if file.exists():
-            out += [
-                parse_checkpoint(line) for line in file.read_bytes().splitlines() if line.strip()
-            ]
-    return out
-
-
 async def records_from_topic(conn: KafkaConnection, topic: str) -> AsyncIterator[AuditRecord]:
     consumer = committed_reader.reader(conn)
     await committed_reader.start_reader(consumer)
@@ -107,18 +96,19 @@ def export(
     out_dir: Path,
 ) -> dict[int, int]:
     """Write the log as JSON Lines, one file per partition; events per partition."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     counts: Counter[int] = Counter()
     with contextlib.ExitStack() as stack:
         files: dict[int, BinaryIO] = {}
         for record in records:
             if record.partition not in files:
                 path = out_dir / f"audit-p{record.partition}.jsonl"
-                files[record.partition] = stack.enter_context(path.open("wb"))
+                files[record.partition] = stack.enter_context(open_private(path))
             files[record.partition].write(bytes(record.value) + b"\n")
             counts[record.partition] += 1
-    (out_dir / "checkpoints.jsonl").write_text(
-        "".join(cp.model_dump_json() + "\n" for cp in checkpoints)
+    write_private(
+        out_dir / "checkpoints.jsonl",
+        "".join(cp.model_dump_json() + "\n" for cp in checkpoints).encode(),
     )
     return dict(counts)
 
