@@ -12,6 +12,7 @@ from schemas.audit import (
     Outcome,
     SourceRef,
 )
+from schemas.audit_seal import CheckpointSignature, SignedCheckpoint
 from schemas.base import SCHEMA_VERSION, WireModel
 from schemas.claim import (
     Administration,
@@ -50,6 +51,7 @@ __all__ = [
     "AuditArchival",
     "AuditCheckpoint",
     "AuditEvent",
+    "CheckpointSignature",
     "Citation",
     "ClaimType",
     "ComputedLine",
@@ -73,6 +75,7 @@ __all__ = [
     "ServiceLine",
     "Setting",
     "Severity",
+    "SignedCheckpoint",
     "SourceRef",
     "SubmittedClaim",
     "Technique",

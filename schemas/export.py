@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from schemas.audit import AuditArchival, AuditCheckpoint, AuditEvent
+from schemas.audit_seal import SignedCheckpoint
 from schemas.base import SCHEMA_VERSION
 from schemas.claim import SubmittedClaim
 from schemas.decision import ReviewRequest, ScrubbedClaim
@@ -26,6 +27,7 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "audit-event": AuditEvent,
     "audit-checkpoint": AuditCheckpoint,
     "audit-archival": AuditArchival,
+    "audit-signed-checkpoint": SignedCheckpoint,
 }
 
 
