@@ -47,7 +47,8 @@ class CourseOutcome:
 
 
 def decode(context: bytes | None) -> PatientCourses | None:
-    return None if context is None else PatientCourses.model_validate_json(context)
+    """The state a context holds; none for b"" (within courses, no state yet)."""
+    return PatientCourses.model_validate_json(context) if context else None
 
 
 def judge_against(
@@ -124,7 +125,8 @@ class CourseBook:
         )
         decision = link(
             judgement, raw, source, ctx.topology, ctx.worker_id, decided_at, chain, event_time,
-            None if course is None else course.context,
+            # Within courses even with no state yet (b""): replay then judges it so too.
+            None if course is None else course.context or b"",
         )  # fmt: skip
         out = [decision]
         if course is None or patient is None:

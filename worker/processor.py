@@ -439,7 +439,7 @@ class ClaimProcessor:
             published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
             decision = link(
                 judgement, r.value, source, self.topology, self.settings.worker_id,
-                decided_at, head, published, None if course is None else course.context,
+                decided_at, head, published, None if course is None else course.context or b"",
             )  # fmt: skip
             head = decision.chain_after
             decisions.append(decision)

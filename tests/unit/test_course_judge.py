@@ -116,3 +116,28 @@ def test_a_claim_outside_any_course_leaves_the_state_alone() -> None:
 
     book, decisions = decide_all([json.dumps(example_claim(1)).encode()])
     assert book.states == {} and events(decisions)[0].course_context_b64 is None
+
+
+def test_audit_replay_proves_course_decisions_and_their_corrections() -> None:
+    from worker.audit.chain import AuditRecord
+    from worker.audit.replay import replay
+
+    fx_late = claim(
+        "fx-late", *fx("77412", days(START, 30)[20], 3), on("77427", days(START, 30)[22])
+    )
+    _, decisions = decide_all([raw(DELIVERY), raw(PLAN), raw(fx_late)])
+    records = [AuditRecord(0, n, d.audit.value) for n, d in enumerate(decisions)]
+    assert any(AuditEvent.model_validate_json(r.value).trigger_event_id for r in records)
+    report = replay(records, topology=TOPOLOGY)
+    assert report.replayed == len(decisions) and report.identical == len(decisions)
+    assert not report.differing and not report.not_replayable
+    # A correction altered after the fact no longer matches what its trigger derives.
+    fix = next(
+        n for n, d in enumerate(decisions)
+        if AuditEvent.model_validate_json(d.audit.value).trigger_event_id
+    )  # fmt: skip
+    forged = AuditEvent.model_validate_json(decisions[fix].audit.value).model_copy(
+        update={"output_sha256": "0" * 64}
+    )
+    records[fix] = AuditRecord(0, fix, forged.model_dump_json().encode())
+    assert replay(records, topology=TOPOLOGY).differing == [forged.event_id]

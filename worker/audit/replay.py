@@ -12,9 +12,11 @@ from pydantic import ValidationError
 
 from rules.pack import RulePack, current_pack
 from schemas.audit import AuditEvent
+from schemas.course import CourseCorrection
 from schemas.decision import ReasonCode, ReviewRequest, ScrubbedClaim
 from worker import limits
 from worker.audit.chain import AuditRecord, sha256_hex
+from worker.course_judge import correction_body, judge_against
 from worker.decide import Decision, DecisionContext, decide, guarded, link
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, Topology, declare
 
@@ -122,7 +124,32 @@ def replay(
                 judgement, raw, event.source, topology, event.worker_id, event.decided_at,
                 event_time=event.event_time,
             )  # fmt: skip
+        if event.course_context_b64 is not None:
+            # Decided within the patient's courses: against the state its event kept.
+            kept = base64.b64decode(event.course_context_b64)
+            judgement, course = judge_against(raw, None, ctx.judging, kept or None)
+            if course is not None:
+                triggers[event.event_id] = (course.corrections, pack)
+            return link(
+                judgement, raw, event.source, topology, event.worker_id, event.decided_at,
+                event_time=event.event_time, course_context=kept,
+            )  # fmt: skip
         return decide(raw, None, event.source, ctx, event.decided_at, event_time=event.event_time)
+
+    # The corrections each course decision re-derives, by its event id: a correction event
+    # follows its trigger in the same chain and is checked against what replay derived.
+    triggers: dict[str, tuple[tuple[CourseCorrection, ...], RulePack]] = {}
+
+    def correction_matches(event: AuditEvent) -> bool | None:
+        """None when the trigger was not replayed (outside the selection, say)."""
+        derived = triggers.get(event.trigger_event_id or "")
+        if derived is None:
+            return None
+        corrections, pack = derived
+        for c in corrections:
+            if (c.claim_id, c.claim_version) == (event.claim_id, event.claim_version):
+                return sha256_hex(correction_body(c, pack.ref)) == event.output_sha256
+        return False
 
     for record in records:
         try:
@@ -133,6 +160,20 @@ def replay(
                 f"{where}: not an audit event ({record.damage or 'it does not parse as one'})"
             ) from None
         if not selection.wants(record, event):
+            continue
+        if event.trigger_event_id is not None and against is None:
+            matches = correction_matches(event)
+            if matches is None:
+                report.not_replayable["course correction whose trigger was not replayed"] += 1
+                continue
+            report.replayed += 1
+            if matches:
+                report.identical += 1
+            else:
+                report.differing.append(event.event_id)
+            continue
+        if event.trigger_event_id is not None:
+            report.not_replayable["course correction (compared with the pack it was made by)"] += 1
             continue
         if event.input_b64 is None:
             report.not_replayable["input kept only in the dead-letter topic (oversized)"] += 1
