@@ -22,7 +22,8 @@ BONE = ("Z51.0", "C79.51")
 
 def days(first: date, n: int) -> list[date]:
     """``n`` treatment days from ``first``, Monday to Friday."""
-    out, day = [], first
+    out: list[date] = []
+    day = first
     while len(out) < n:
         if day.weekday() < 5:
             out.append(day)

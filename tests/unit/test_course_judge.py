@@ -127,7 +127,7 @@ def test_audit_replay_proves_course_decisions_and_their_corrections() -> None:
     )
     _, decisions = decide_all([raw(DELIVERY), raw(PLAN), raw(fx_late)])
     records = [AuditRecord(0, n, d.audit.value) for n, d in enumerate(decisions)]
-    assert any(AuditEvent.model_validate_json(r.value).trigger_event_id for r in records)
+    assert any(AuditEvent.model_validate_json(bytes(r.value)).trigger_event_id for r in records)
     report = replay(records, topology=TOPOLOGY)
     assert report.replayed == len(decisions) and report.identical == len(decisions)
     assert not report.differing and not report.not_replayable
