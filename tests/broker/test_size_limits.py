@@ -12,7 +12,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from deploy.kafkatools import InProcessWorker, WorkerProcess, produce, wait_for_decisions
+from deploy.kafkatools import (
+    InProcessWorker,
+    WorkerProcess,
+    connection,
+    produce,
+    wait_for_decisions,
+)
 from schemas import AuditEvent, ReasonCode
 from schemas.examples import example_claim
 from worker import limits
@@ -31,7 +37,7 @@ async def topics_with_input_limit(
     configs = declare(topics).topic_configs()
     configs[topics.submitted]["max.message.bytes"] = str(input_limit)
     configs[topics.dead_letter]["max.message.bytes"] = str(dead_letter_limit)
-    await ensure_topics(bootstrap, configs, partitions=1)
+    await ensure_topics(connection(bootstrap), configs, partitions=1)
     return topics
 
 
@@ -70,7 +76,7 @@ async def test_the_largest_record_the_input_topic_accepts_is_dead_lettered_whole
     )
     probe = Topics.prefixed(f"probe-{uuid.uuid4().hex[:8]}.")
     await ensure_topics(
-        kafka_bootstrap, {probe.submitted: {"max.message.bytes": str(INPUT_LIMIT)}}, 1
+        connection(kafka_bootstrap), {probe.submitted: {"max.message.bytes": str(INPUT_LIMIT)}}, 1
     )
     largest = await largest_accepted(kafka_bootstrap, probe.submitted, INPUT_LIMIT)
     value = b"<" * largest  # one byte more and the input topic refuses it

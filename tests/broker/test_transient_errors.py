@@ -10,7 +10,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from deploy.kafkatools import InProcessWorker, produce, read_outputs, wait_for_decisions
+from deploy.kafkatools import InProcessWorker, connection, produce, read_outputs, wait_for_decisions
 from schemas.examples import example_claim
 from worker.audit.chain import verify
 from worker.audit.log import checkpoints_from_topic, records_from_topic
@@ -25,7 +25,7 @@ async def test_a_missing_output_topic_stalls_then_recovers_exactly_once(
 ) -> None:
     topics = Topics.prefixed(f"transient-{uuid.uuid4().hex[:8]}.")
     specs = declare(topics).topic_configs()
-    await ensure_topics(kafka_bootstrap, specs, partitions=1)
+    await ensure_topics(connection(kafka_bootstrap), specs, partitions=1)
     invalid = example_claim(1)
     invalid["diagnoses"] = []  # goes to review, whose topic is deleted under the worker
     inputs = [json.dumps(c).encode() for c in (example_claim(0), invalid, example_claim(2))]
@@ -62,8 +62,8 @@ async def test_a_missing_output_topic_stalls_then_recovers_exactly_once(
     assert sorted(r.key for r in out.decisions) == [b"CLM-00000000", b"CLM-00000001",
                                                     b"CLM-00000002"]  # fmt: skip
     assert len(out.audit) == len(inputs)
-    records = [r async for r in records_from_topic(kafka_bootstrap, topics.audit)]
+    records = [r async for r in records_from_topic(connection(kafka_bootstrap), topics.audit)]
     report = verify(
-        records, await checkpoints_from_topic(kafka_bootstrap, topics.audit_checkpoints)
+        records, await checkpoints_from_topic(connection(kafka_bootstrap), topics.audit_checkpoints)
     )
     assert report.ok and report.events == len(inputs)
