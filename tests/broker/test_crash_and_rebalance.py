@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from deploy.kafkatools import (
+    Cluster,
     Outputs,
     WorkerProcess,
     claim_items,
+    connection,
     produce,
     wait_for_decisions,
 )
@@ -33,10 +35,11 @@ SMALL_BATCHES = {
 }
 
 
-async def assert_chain_intact(bootstrap: str, topics: Topics, events: int) -> None:
+async def assert_chain_intact(cluster: Cluster, topics: Topics, events: int) -> None:
     """The audit hash chain of every partition verifies against its checkpoints."""
-    records = [r async for r in records_from_topic(bootstrap, topics.audit)]
-    checkpoints = await checkpoints_from_topic(bootstrap, topics.audit_checkpoints)
+    conn = connection(cluster)
+    records = [r async for r in records_from_topic(conn, topics.audit)]
+    checkpoints = await checkpoints_from_topic(conn, topics.audit_checkpoints)
     report = verify(records, checkpoints)
     assert report.ok, report.breaks[:3]
     assert report.events == events and sum(h.seq for h in report.heads.values()) == events
