@@ -17,7 +17,14 @@ from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
-from deploy.kafkatools import InProcessWorker, claim_items, produce, read_topic, wait_for_decisions
+from deploy.kafkatools import (
+    InProcessWorker,
+    claim_items,
+    connection,
+    produce,
+    read_topic,
+    wait_for_decisions,
+)
 from review import readmodel
 from review import tables as t
 from review.action_log import ActionLog
@@ -52,7 +59,7 @@ def _count(engine: Engine, table: Table) -> int:
 
 
 async def _feed_to_end(engine: Engine, bootstrap: str, topics: Topics, s: ReviewSettings) -> Feed:
-    feed = Feed(engine, bootstrap, names_of(topics, s.actions_topic), poll_ms=100)
+    feed = Feed(engine, connection(bootstrap), names_of(topics, s.actions_topic), poll_ms=100)
     await feed.start()
     try:
         await feed.catch_up()
@@ -68,7 +75,7 @@ async def test_fed_once_across_restarts_and_failures_rebuilt_alike_actions_chain
     in_review = [correctable_claim(), *review_claims(9)]
     clean = [example_claim(n) for n in range(1, 6)]
     await produce(kafka_bootstrap, topics.submitted, claim_items([*in_review, *clean]))
-    log = ActionLog(s, kafka_bootstrap)
+    log = ActionLog(s, connection(kafka_bootstrap))
     await log.start()
     async with InProcessWorker(kafka_bootstrap, topics):
         out = await wait_for_decisions(kafka_bootstrap, topics, expected=15, timeout=90)
@@ -134,7 +141,9 @@ async def test_fed_once_across_restarts_and_failures_rebuilt_alike_actions_chain
         real(conn, claim_id)
 
     monkeypatch.setattr(readmodel, "summarise", fail_once)
-    second = Feed(engine, kafka_bootstrap, names_of(topics, s.actions_topic), poll_ms=100)
+    second = Feed(
+        engine, connection(kafka_bootstrap), names_of(topics, s.actions_topic), poll_ms=100
+    )
     await second.start()
     try:
         with pytest.raises(OperationalError, match="disk I/O"):  # noqa: PT012 (until a batch comes)
@@ -165,7 +174,7 @@ async def test_fed_once_across_restarts_and_failures_rebuilt_alike_actions_chain
     assert third.totals.records == 0
 
     # Rebuilt from the topics: the same rows.
-    totals = await rebuild(engine, kafka_bootstrap, names_of(topics, s.actions_topic))
+    totals = await rebuild(engine, connection(kafka_bootstrap), names_of(topics, s.actions_topic))
     assert totals.records == 30 + 10
     with engine.connect() as conn:
         assert rows(conn) == before
