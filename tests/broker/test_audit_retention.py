@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 from deploy.kafkatools import (
     InProcessWorker,
     claim_items,
+    connection,
     produce,
     read_outputs,
     wait_for_decisions,
@@ -49,10 +50,10 @@ async def audit_cli(bootstrap: str, topics: Topics, *args: str) -> Result:
 
 
 async def log_start_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = reader(bootstrap)
+    consumer = reader(connection(bootstrap))
     await start_reader(consumer)
     try:
-        tps = await partitions_of(bootstrap, topic)
+        tps = await partitions_of(connection(bootstrap), topic)
         return {tp.partition: o for tp, o in (await consumer.beginning_offsets(tps)).items()}
     finally:
         await consumer.stop()
@@ -78,7 +79,7 @@ async def test_archiving_a_chains_head_is_recorded_and_both_halves_verify(
     assert all(offset > 0 for offset in starts.values()), starts
     archivals = [
         c
-        for c in await checkpoints_from_topic(kafka_bootstrap, topics.audit_checkpoints)
+        for c in await checkpoints_from_topic(connection(kafka_bootstrap), topics.audit_checkpoints)
         if isinstance(c, AuditArchival)
     ]
     assert sorted(a.partition for a in archivals) == [0, 1, 2]
@@ -105,8 +106,8 @@ async def test_archiving_a_chains_head_is_recorded_and_both_halves_verify(
     assert archived.exit_code == 0, archived.output
 
     # Without the archival records, the same log is a chain missing its head.
-    records = [r async for r in records_from_topic(kafka_bootstrap, topics.audit)]
-    pins = await checkpoints_from_topic(kafka_bootstrap, topics.audit_checkpoints)
+    records = [r async for r in records_from_topic(connection(kafka_bootstrap), topics.audit)]
+    pins = await checkpoints_from_topic(connection(kafka_bootstrap), topics.audit_checkpoints)
     bare = verify(records, [c for c in pins if not isinstance(c, AuditArchival)])
     assert not bare.ok and "no archival" in bare.breaks[0].problem
 

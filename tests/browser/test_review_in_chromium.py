@@ -170,7 +170,7 @@ async def test_a_coder_works_a_claim_in_chromium_and_the_worker_decides_the_new_
 
     # The app's log: JSON lines, the claim opened and the actions by id, never claim content.
     lines = [json.loads(line) for line in app_log.read_text().splitlines() if line.startswith("{")]
-    assert any(e["event"] == "claim_opened" and e["user"] == "cora" for e in lines)
+    assert any(e["message"] == "claim_opened" and e["user"] == "cora" for e in lines)
     text = app_log.read_text()
     claim = correctable_claim()
     for secret in (claim["patient_ref"], "C50.911", "carboplatin", "PSN-"):

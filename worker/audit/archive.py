@@ -35,6 +35,7 @@ from schemas.audit import AuditArchival, AuditCheckpoint, AuditEvent
 from worker.audit.chain import AuditRecord, link_of, sha256_hex, verify
 from worker.audit.log import checkpoints_from_topic, records_from_topic
 from worker.kafka_client import KafkaConnection
+from worker.private_files import open_private
 from worker.topology import Topics
 
 
@@ -67,7 +68,7 @@ class Archived:
 
 def _write_synced(path: Path, lines: Iterable[bytes]) -> bytes:
     data = b"".join(line + b"\n" for line in lines)
-    with path.open("wb") as f:
+    with open_private(path) as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
@@ -99,18 +100,20 @@ async def archive(
     partitions: set[int] | None = None,
     at: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[Archived]:
+    # Checkpoints first: one committed after the events were read would pin events this
+    # read never saw, and the chain would look truncated.
+    pins = await checkpoints_from_topic(conn, topics.audit_checkpoints)
     records = [
         r
         async for r in records_from_topic(conn, topics.audit)
         if partitions is None or r.partition in partitions
     ]
-    pins = await checkpoints_from_topic(conn, topics.audit_checkpoints)
     report = verify(records, [c for c in pins if partitions is None or c.partition in partitions])
     if not report.ok:
         raise ArchiveRefusedError(
             f"the audit chain is broken ({report.breaks[0].problem}): verify it, archive nothing"
         )
-    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True, mode=0o700)
     _write_synced(out_dir / "checkpoints.jsonl", ())
     done: list[Archived] = []
     producer = AIOKafkaProducer(**conn.options(), acks="all", enable_idempotence=True)
@@ -163,7 +166,7 @@ def _pinned_seq(c: AuditCheckpoint | AuditArchival) -> int:
 
 
 def _append(path: Path, items: Iterable[AuditCheckpoint | AuditArchival]) -> None:
-    with path.open("ab") as f:
+    with open_private(path, append=True) as f:
         for c in items:
             f.write(c.model_dump_json().encode() + b"\n")
         f.flush()
