@@ -94,7 +94,7 @@ class WorkerApp:
         self.story = story if story is not None else version_story(settings.rule_pack_dir)
         self.metrics = WorkerMetrics(self.story.labels())
         self.tracing = tracing if tracing is not None else Tracing(None)
-        self.processor = ClaimProcessor(settings)
+        self.processor = ClaimProcessor(settings, self.metrics, self.tracing)
         self.asyncapi = TopologyDocument(
             self.processor.topology,
             settings.bootstrap_servers,

@@ -44,18 +44,20 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 
-from schemas.audit import AuditEvent, SourceRef
+from schemas.audit import AuditEvent, Outcome, SourceRef
 from worker import committed_reader, decision_log, repartition, topic_check
 from worker.audit.heads import ChainHeadStore, checkpoint
 from worker.course_judge import CourseOutcome, link_correction
 from worker.decide import Decision, Judgement, link
 from worker.deciders import CourseItem, DecidingPool, PoolSpec
 from worker.logs import ClaimRefs, get_logger
-from worker.metrics import Stats
+from worker.metrics import Stats, WorkerMetrics
 from worker.settings import Settings
 from worker.stores import ChangelogStore, RawCodec, StateRecord, StateStore
 from worker.topology import OutRecord, declare
+from worker.tracing import Tracing, Transaction
 from worker.transactions import open_producer, write_transaction
+from worker.version import version_story
 
 log = get_logger("worker.processor")
 
@@ -74,9 +76,17 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 class ClaimProcessor:
     """Consumes submitted claims and writes decisions exactly once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: WorkerMetrics | None = None,
+        tracing: Tracing | None = None,
+    ) -> None:
         self.settings = settings
         self.stats = Stats()
+        self.metrics = metrics or WorkerMetrics(version_story(settings.rule_pack_dir).labels())
+        self.tracing = tracing or Tracing(None)
+        self._next_offsets: dict[TopicPartition, int] = {}  # after the last commit
         self.topology = declare(settings.topics, settings.evidence_retention_ms)
         # With the course store, submitted claims are copied to the by-patient topic
         # (``worker.repartition``) and the copies are decided; else the claims themselves.
@@ -152,6 +162,7 @@ class ClaimProcessor:
             rebalance_timeout_ms=s.rebalance_timeout_ms,
         )
         await self._consumer.start()
+        self.metrics.watch_lag(self._lag)
         self._reader = committed_reader.reader(s.kafka)
         await committed_reader.start_reader(self._reader)
         topics = sorted({self.topology.submitted.name, self._input.name})
@@ -235,6 +246,8 @@ class ClaimProcessor:
             # Starting the producers resolved any transaction a previous owner left
             # open, so the committed offsets and the changelogs read now are stable.
             committed = await self._rewind(assigned)
+            self.metrics.rebalanced()
+            self._report_owned()
             decided = sorted(tp.partition for tp in assigned if self._decides(tp))
             restored = {p: await self._restore(p) for p in decided}
         log.info(
@@ -268,19 +281,40 @@ class ClaimProcessor:
             committed = positions[tp.partition] = await consumer.committed(tp)
             if committed is None:
                 await consumer.seek_to_beginning(tp)
+                start = (await consumer.beginning_offsets([tp]))[tp]
             else:
                 consumer.seek(tp, committed)
+                start = committed
+            self._next_offsets[tp] = start
         return positions
 
     async def release(self, revoked: set[TopicPartition]) -> None:
         async with self._rebalancing():
             await self._close_producers([tp for tp in revoked if tp in self._producers])
             self._drop_state(revoked)  # the next owner restores it from the changelogs
+            self._report_owned()
         log.info(
             "partitions_revoked",
             partitions=sorted(tp.partition for tp in revoked if self._decides(tp)),
             **self._forwarded_partitions(revoked),
         )
+
+    def _report_owned(self) -> None:
+        self.metrics.assigned([(tp.topic, tp.partition) for tp in self._producers])
+
+    def _lag(self) -> dict[tuple[str, int], int]:
+        """Records waiting per owned partition, read committed: the last stable offset the
+        latest fetch reported, less the offset after the last commit (no I/O: a scrape)."""
+        consumer = self._consumer
+        if consumer is None:
+            return {}
+        out: dict[tuple[str, int], int] = {}
+        for tp in self._producers:
+            end = consumer.last_stable_offset(tp)
+            done = self._next_offsets.get(tp)
+            if end is not None and done is not None:
+                out[(tp.topic, tp.partition)] = max(0, end - done)
+        return out
 
     def _decides(self, tp: TopicPartition) -> bool:
         """Whether the partition's records are decided (else they are repartitioned)."""
@@ -359,32 +393,61 @@ class ClaimProcessor:
         except KafkaError as exc:
             await self._on_transient_error(tp, records, exc)
             return 0
+        inputs = [r.headers for r in records]
+        with self.tracing.transaction(tp.topic, p, inputs, records[0].offset) as txn:
+            return await self._traced(tp, records, deadline, producer, txn)
+
+    async def _traced(
+        self,
+        tp: TopicPartition,
+        records: list[ConsumerRecord[Any, Any]],
+        deadline: float,
+        producer: AIOKafkaProducer,
+        txn: Transaction,
+    ) -> int:
+        p = tp.partition
+        decides = self._decides(tp)
         began = time.perf_counter()
         decisions: list[Decision] = []
         corrections: list[Decision] = []
-        if decides:
-            records, decisions, corrections, writes = await self._decide(tp, records, deadline)
-        else:
-            writes = [self._repartitioned(tp, r) for r in records]
+        findings: Counter[tuple[str, str]] = Counter()
+        with txn.decide():
+            if decides:
+                records, decisions, corrections, writes, findings = await self._decide(
+                    tp, records, deadline, txn
+                )
+            else:
+                writes = [self._repartitioned(tp, r, txn) for r in records]
         decided = time.perf_counter()
         try:
-            await write_transaction(
-                producer, writes, {tp: records[-1].offset + 1}, self.settings.group_id
-            )
+            with txn.commit(len(records)):
+                await write_transaction(
+                    producer, writes, {tp: records[-1].offset + 1}, self.settings.group_id
+                )
         except ProducerFenced:
+            txn.aborted("ProducerFenced")
             await self._on_fenced(tp)
             return 0
         except KafkaError as exc:
+            txn.aborted(type(exc).__name__)
             await self._on_transient_error(tp, records, exc)
             return 0
         committed = time.perf_counter()
         self._failures.pop(tp, None)
+        self._next_offsets[tp] = records[-1].offset + 1
         if not decides:
             self.repartitioned += len(records)
             return len(records)
         for store in self.stores:
             store.committed(p)  # only now: an aborted batch leaves the state where it was
-        outcomes = Counter(d.outcome.value for d in (*decisions, *corrections))
+        everything = (*decisions, *corrections)
+        outcomes = Counter(d.outcome.value for d in everything)
+        dead = Counter(d.reasons[0].value for d in everything if d.outcome is Outcome.DEAD_LETTER)
+        for _ in records:  # per record: the pool decides a transaction's records together
+            self.metrics.decided((decided - began) / len(records))
+        self.metrics.committed(
+            tp.topic, p, outcomes, dead, findings, committed - began, committed - decided
+        )
         self.stats.committed(len(records), outcomes, committed)
         decision_log.batch_committed(
             tp, records, decisions, outcomes, decided - began, committed - decided,
@@ -392,9 +455,13 @@ class ClaimProcessor:
         )  # fmt: skip
         return len(records)
 
-    def _repartitioned(self, tp: TopicPartition, r: ConsumerRecord[Any, Any]) -> OutRecord:
+    def _repartitioned(
+        self, tp: TopicPartition, r: ConsumerRecord[Any, Any], txn: Transaction
+    ) -> OutRecord:
         source = f"{tp.topic}:{tp.partition}:{r.offset}"
-        return repartition.by_patient(self.topology, r.value, r.key, r.headers or (), source)
+        kept = [(k, v) for k, v in r.headers or () if k not in ("traceparent", "tracestate")]
+        headers = [*kept, *txn.headers_for(r.headers)]
+        return repartition.by_patient(self.topology, r.value, r.key, headers, source)
 
     async def _judged(
         self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float,
@@ -417,12 +484,17 @@ class ClaimProcessor:
         return await self.pool.judge_prefix_in_course(items, deadline)
 
     async def _decide(
-        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float
+        self,
+        tp: TopicPartition,
+        records: list[ConsumerRecord[Any, Any]],
+        deadline: float,
+        txn: Transaction,
     ) -> tuple[
         list[ConsumerRecord[Any, Any]],
         list[Decision],
         list[Decision],
         list[OutRecord | StateRecord],
+        Counter[tuple[str, str]],
     ]:
         """The records decided before the deadline, their decisions (one each), the course
         corrections they caused, and everything the transaction writes (in chain order)."""
@@ -434,12 +506,15 @@ class ClaimProcessor:
         decisions: list[Decision] = []
         corrections: list[Decision] = []
         chained: list[Decision] = []
+        findings: Counter[tuple[str, str]] = Counter()
         for r, (judgement, course) in zip(records, judged, strict=True):
+            findings.update((rule, severity.value) for rule, severity in judgement.findings)
             source = SourceRef(topic=tp.topic, partition=p, offset=r.offset)
             published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
             decision = link(
                 judgement, r.value, source, self.topology, self.settings.worker_id,
                 decided_at, head, published, None if course is None else course.context or b"",
+                txn.traceparent_for(r.headers),
             )  # fmt: skip
             head = decision.chain_after
             decisions.append(decision)
@@ -465,12 +540,13 @@ class ClaimProcessor:
             checkpoint(self.topology, p, head, self.settings.worker_id, decided_at),
             *(w for store in self.stores for w in store.pending_records(p)),
         ]
-        return records, decisions, corrections, writes
+        return records, decisions, corrections, writes, findings
 
     async def _on_fenced(self, tp: TopicPartition) -> None:
         # A newer producer owns this partition's transactional id: this worker is a
         # zombie for it. Stop writing, stop reading; the group reassigns it.
         self.stats.fenced += 1
+        self.metrics.fenced()
         log.error("producer_fenced", partition=tp.partition)
         producer = self._producers.pop(tp, None)
         self._drop_state([tp])  # another owner may move it on from now
@@ -485,6 +561,7 @@ class ClaimProcessor:
         self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], exc: KafkaError
     ) -> None:
         self.stats.aborted += 1
+        self.metrics.aborted()
         self._failures[tp] += 1
         if self._decides(tp):
             for store in self.stores:
