@@ -166,12 +166,16 @@ def claim_ref(claim_ids: list[str]) -> None:
 
 def _attach_batch_and_audit() -> None:
     from worker.audit.cli import audit
+    from worker.cli_course import course
     from worker.cli_pack import pack
+    from worker.cli_publish import publish_cmd
     from worker.cli_scrub import scrub_cmd
 
     cli.add_typer(audit, name="audit")
+    cli.add_typer(course, name="course")
     cli.add_typer(pack, name="pack")
     cli.command("scrub")(scrub_cmd)
+    cli.command("publish")(publish_cmd)
     # The review app is its own package beside the worker; its CLI hangs off the same script.
     from review.cli import review
 
