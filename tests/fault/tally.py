@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
 
+from deploy.kafkatools import connection
 from schemas import AuditEvent, Outcome, ReasonCode, ReviewRequest
 from worker.committed_reader import FETCH_BYTES, start_reader
 from worker.topic_admin import partitions_of
@@ -64,7 +65,7 @@ class Tally:
         tps = [
             tp
             for name in (t.scrubbed, t.review, t.dead_letter, t.audit)
-            for tp in await partitions_of(self.bootstrap, name)
+            for tp in await partitions_of(connection(self.bootstrap), name)
         ]
         self._consumer.assign(tps)
         for tp, first in (await self._consumer.beginning_offsets(tps)).items():
@@ -121,7 +122,7 @@ async def count_records(bootstrap: str, topic: str, isolation: str) -> int:
     )  # fmt: skip
     await start_reader(consumer)
     try:
-        tps = await partitions_of(bootstrap, topic)
+        tps = await partitions_of(connection(bootstrap), topic)
         consumer.assign(tps)
         for tp, first in (await consumer.beginning_offsets(tps)).items():
             consumer.seek(tp, first)

@@ -83,7 +83,7 @@ async def test_hostile_inputs_are_each_routed_once_with_a_reason_and_the_worker_
     for log in tmp_path.glob("*.log"):
         for line in log.read_text(errors="replace").splitlines():
             event = json.loads(line)
-            decisions_logged += event["event"] == "decision"
+            decisions_logged += event["message"] == "decision"
             assert not [m for m in MARKERS if m in line], line[:300]
     assert decisions_logged == len(items)
     print(f"\nfuzz: {len(items)} hostile inputs in {took:.0f} s; {dict(outcomes)}; "

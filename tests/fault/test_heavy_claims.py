@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.kafkatools import WorkerProcess, claim_items, produce
+from deploy.kafkatools import WorkerProcess, claim_items, connection, produce
 from schemas import ReasonCode
 from schemas.examples import max_size_claim
 from tests.fault.conftest import Scale
@@ -61,9 +61,9 @@ async def test_two_workers_decide_maximum_size_claims_without_a_rebalance_storm(
     assert set(decided) == set(ids) and all(n == 1 for n in decided.values())
     assert len(seen.events) == len(ids)
     assert not [e for e in seen.events if ReasonCode.OVER_TIME_BUDGET in e.reasons]
-    records = [r async for r in records_from_topic(kafka_bootstrap, topics.audit)]
+    records = [r async for r in records_from_topic(connection(kafka_bootstrap), topics.audit)]
     report = verify(
-        records, await checkpoints_from_topic(kafka_bootstrap, topics.audit_checkpoints)
+        records, await checkpoints_from_topic(connection(kafka_bootstrap), topics.audit_checkpoints)
     )
     assert report.ok, report.breaks[:3]
 

@@ -16,6 +16,7 @@ from deploy.kafkatools import (
     OpenTransactionWatch,
     WorkerProcess,
     claim_items,
+    connection,
     create_topics,
     produce,
 )
@@ -117,8 +118,8 @@ async def test_kill_9_storm_and_a_broker_restart_lose_and_duplicate_nothing(
     assert {e.claim_id for e in events} == set(ids)
     assert len({e.worker_id for e in events}) >= 2  # the killed workers' work survived
 
-    records = [r async for r in records_from_topic(kafka.bootstrap, topics.audit)]
-    pins = await checkpoints_from_topic(kafka.bootstrap, topics.audit_checkpoints)
+    records = [r async for r in records_from_topic(connection(kafka.bootstrap), topics.audit)]
+    pins = await checkpoints_from_topic(connection(kafka.bootstrap), topics.audit_checkpoints)
     report = verify(records, pins)
     assert report.ok, report.breaks[:3]
     assert report.events == len(ids) and report.checkpoints_checked >= 3
@@ -140,7 +141,7 @@ async def test_kill_9_storm_and_a_broker_restart_lose_and_duplicate_nothing(
         assert all("resource_tracker" in line for line in foreign), foreign[:4]
         assert log.name != "survivor.log" or not foreign  # a clean stop leaves nothing behind
         logged = [json.loads(line) for line in lines if line.startswith("{")]
-        decisions_logged += sum(1 for e in logged if e["event"] == "decision")
+        decisions_logged += sum(1 for e in logged if e["message"] == "decision")
         assert not markers.findall(text), log.name
     # A worker killed with SIGKILL loses the log lines it had not flushed, even for work it
     # committed (exactly once is proven on the topics above); the written lines are scanned.
