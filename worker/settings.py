@@ -102,6 +102,12 @@ class Settings(BaseSettings, KafkaSecurity):
     courses: bool = False
     # A course with no service for this long is dropped from the store (its summary first).
     course_retention_days: int = Field(default=400, ge=1, le=3650)
+    # Claims as X12 837 or FHIR (issue 14): their patient reference is an HMAC of payer and
+    # member id under this key (32 bytes at least), so a claim and its MAR meet without either
+    # travelling. Unset: such input is dead-lettered with reason patient_key_unset.
+    patient_ref_key: SecretStr | None = None
+    # An 837's payer id (2010BB NM109) -> the rule pack's payer id, e.g. {"04412": "MEDICARE"}.
+    payer_aliases: dict[str, str] = Field(default_factory=dict)
 
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=8080, ge=0, le=65535)
