@@ -48,6 +48,7 @@ from schemas.audit import AuditEvent, Outcome, SourceRef
 from worker import committed_reader, decision_log, repartition, topic_check
 from worker.audit.heads import ChainHeadStore, checkpoint
 from worker.course_judge import CourseOutcome, link_correction
+from worker.course_sweep import CourseSweep
 from worker.decide import Decision, Judgement, link
 from worker.deciders import CourseItem, DecidingPool, PoolSpec
 from worker.logs import ClaimRefs, get_logger
@@ -111,6 +112,7 @@ class ClaimProcessor:
         self._failures: Counter[TopicPartition] = Counter()  # consecutive, per partition
         self._chain_heads = ChainHeadStore(self.topology)
         self._courses = ChangelogStore(self.topology.courses, RawCodec())
+        self._sweep = CourseSweep(self._courses, settings.course_retention_days)
         self.stores: tuple[StateStore, ...] = (self._chain_heads, self._courses)
         undeclared = {s.spec.name for s in self.stores} ^ {s.name for s in self.topology.stores}
         if undeclared:
@@ -534,6 +536,9 @@ class ClaimProcessor:
                     head = correction.chain_after
                     corrections.append(correction)
                     chained.append(correction)
+        if self._courses_on:
+            touched = {r.key for r in records if r.key is not None}
+            self._sweep.sweep(p, decided_at.date(), touched)
         self._chain_heads.advance(p, head)
         writes: list[OutRecord | StateRecord] = [
             *(out for d in chained for out in d.records),
@@ -593,6 +598,7 @@ class ClaimProcessor:
         for tp in tps:
             if not self._decides(tp):
                 continue  # a repartitioned partition keeps no state
+            self._sweep.drop(tp.partition)
             for store in self.stores:
                 store.drop(tp.partition)
 

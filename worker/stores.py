@@ -114,6 +114,13 @@ class ChangelogStore(Generic[V]):
         pending = self._pending.get(partition, {})
         return pending[key] if key in pending else state.get(key)
 
+    def keys(self, partition: int) -> list[bytes]:
+        """The partition's keys with a value, the pending writes included."""
+        state = self._restored_state(partition)
+        pending = self._pending.get(partition, {})
+        kept = {k for k in state if pending.get(k, state[k]) is not None}
+        return sorted(kept | {k for k, v in pending.items() if v is not None})
+
     def put(self, partition: int, key: bytes, value: V) -> None:
         self._restored_state(partition)
         self._pending.setdefault(partition, {})[key] = value
