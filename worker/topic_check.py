@@ -42,6 +42,7 @@ def _worker_topics(topology: Topology) -> list[TopicSpec]:
     return [
         topology.submitted, topology.scrubbed, topology.review, topology.dead_letter,
         topology.audit, topology.audit_checkpoints, *(s.changelog for s in topology.stores),
+        topology.by_patient,
     ]  # fmt: skip
 
 
@@ -127,13 +128,14 @@ def problems(
         if "compact" not in policy:
             found.append(f"topic {store.changelog.name}: cleanup.policy must be compact")
 
-    count = actual[topology.submitted.name][0]
+    decided = topology.decided_input(settings.courses)
+    count = actual[decided.name][0]
     for topic in wanted:
         mirrored = topic.partitioning is Partitioning.INPUT
         if mirrored and actual[topic.name][0] < count:
             found.append(
                 f"topic {topic.name}: {actual[topic.name][0]} partition(s), needs "
-                f"{count} (one per partition of {topology.submitted.name})"
+                f"{count} (one per partition of {decided.name})"
             )
     return found
 
