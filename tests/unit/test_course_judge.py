@@ -141,3 +141,16 @@ def test_audit_replay_proves_course_decisions_and_their_corrections() -> None:
     )
     records[fix] = AuditRecord(0, fix, forged.model_dump_json().encode())
     assert replay(records, topology=TOPOLOGY).differing == [forged.event_id]
+
+
+def test_course_show_renders_the_timeline_of_a_patient() -> None:
+    from rules.courses import timeline
+    from worker.cli_course import render
+
+    book, _ = decide_all([raw(PLAN), raw(DELIVERY)])
+    state = PatientCourses.model_validate_json(book.states[PLAN.patient_ref.encode()])
+    shown = render(timeline(state))
+    assert "fractions delivered: 10" in shown
+    assert "clinical treatment planning" in shown and "delivery" in shown
+    assert "plan v1" in shown and "delivery v1" in shown
+    assert all(len(line) <= 100 for line in shown.splitlines())
