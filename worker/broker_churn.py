@@ -158,7 +158,10 @@ class BrokerChurn(logging.Filter):
             self._tick(self._clock())
 
     def close(self) -> None:
-        """Stop watching and say what is still held back."""
+        """Stop watching and say what is still held back (once: logging closes handlers
+        again at exit, after the worker's final line)."""
+        if self._closed.is_set():
+            return
         self._closed.set()
         with self._lock:
             self._summarise(self._clock())

@@ -184,6 +184,7 @@ class ClaimProcessor:
             batches = await consumer.getmany(timeout_ms=s.poll_timeout_ms, max_records=limit)
             if not batches:
                 continue
+            polled = time.perf_counter()
             async with self._lock:
                 if self._rebalances != seen:
                     # Fetched across a rebalance: positions may be stale, so read
@@ -196,7 +197,9 @@ class ClaimProcessor:
                         committed={str(p): o for p, o in rewound.items()},
                     )
                     continue
-                await asyncio.gather(*(self._process(tp, recs) for tp, recs in batches.items()))
+                await asyncio.gather(
+                    *(self._process(tp, recs, polled) for tp, recs in batches.items())
+                )
 
     def stop(self) -> None:
         self._stopping.set()
@@ -357,7 +360,9 @@ class ClaimProcessor:
                 patients.add(r.key)
         return min(len(records), s.batch_max_records)
 
-    async def _process(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
+    async def _process(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], polled: float
+    ) -> None:
         """Decide a partition's fetched records, one work-sized transaction after another,
         for at most ``batch_deadline_s``; what is left is fetched again, so that a waiting
         rebalance gets the lock."""
@@ -365,7 +370,8 @@ class ClaimProcessor:
         while records:
             size = self._transaction_size(tp, records)
             deadline = time.monotonic() + self.settings.batch_deadline_s
-            done = await self._process_transaction(tp, records[:size], deadline)
+            done = await self._process_transaction(tp, records[:size], deadline, polled)
+            polled = time.perf_counter()  # the rest waited for this transaction, not the poll
             if not done:
                 return  # the failed batch was rewound; what follows it is read again
             records = records[done:]
@@ -376,7 +382,11 @@ class ClaimProcessor:
                 return
 
     async def _process_transaction(
-        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float
+        self,
+        tp: TopicPartition,
+        records: list[ConsumerRecord[Any, Any]],
+        deadline: float,
+        polled: float | None = None,
     ) -> int:
         """Decide (or repartition) a prefix of the records in one transaction: how many
         were committed."""
@@ -397,7 +407,7 @@ class ClaimProcessor:
             return 0
         inputs = [r.headers for r in records]
         with self.tracing.transaction(tp.topic, p, inputs, records[0].offset) as txn:
-            return await self._traced(tp, records, deadline, producer, txn)
+            return await self._traced(tp, records, deadline, producer, txn, polled)
 
     async def _traced(
         self,
@@ -406,6 +416,7 @@ class ClaimProcessor:
         deadline: float,
         producer: AIOKafkaProducer,
         txn: Transaction,
+        polled: float | None,
     ) -> int:
         p = tp.partition
         decides = self._decides(tp)
@@ -448,7 +459,13 @@ class ClaimProcessor:
         for _ in records:  # per record: the pool decides a transaction's records together
             self.metrics.decided((decided - began) / len(records))
         self.metrics.committed(
-            tp.topic, p, outcomes, dead, findings, committed - began, committed - decided
+            tp.topic,
+            p,
+            outcomes,
+            dead,
+            findings,
+            committed - (polled or began),
+            committed - decided,
         )
         self.stats.committed(len(records), outcomes, committed)
         decision_log.batch_committed(
@@ -555,6 +572,7 @@ class ClaimProcessor:
         log.error("producer_fenced", partition=tp.partition)
         producer = self._producers.pop(tp, None)
         self._drop_state([tp])  # another owner may move it on from now
+        self._report_owned()
         consumer = self._require_consumer()
         if tp in consumer.assignment():
             consumer.pause(tp)
