@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.kafkatools import claim_items, produce, wait_for_decisions
+from deploy.kafkatools import claim_items, connection, produce, wait_for_decisions
 from deploy.localkafka import free_port
 from schemas.examples import example_claim
 from tests.deploy.dockerfile import final_stage, healthcheck_command
@@ -65,7 +65,7 @@ def run_python_command(command: list[str], env: dict[str, str]) -> subprocess.Co
 
 async def assert_topology_created(bootstrap: str, topics: Topics, partitions: int) -> None:
     for spec in declare(topics).topics:
-        assert len(await partitions_of(bootstrap, spec.name)) == partitions, spec.name
+        assert len(await partitions_of(connection(bootstrap), spec.name)) == partitions, spec.name
 
 
 async def test_compose_topics_service_creates_the_topology(kafka_bootstrap: str) -> None:
