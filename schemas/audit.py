@@ -71,6 +71,10 @@ class AuditEvent(WireModel):
     # A correction (reason ``course_correction``): the event id of the decision whose arrival
     # changed this claim's course findings. The correction is re-derived from that decision.
     trigger_event_id: str | None = Field(default=None, exclude_if=_absent)
+    # A claim that came in as X12 or FHIR (issue 14): the claim as it came (a one-claim 837
+    # interchange or the FHIR Bundle), base64. ``input_b64`` holds the v1 JSON decided. Patient
+    # data like ``input_b64``: it carries names, member ids and birth dates.
+    source_b64: str | None = Field(default=None, exclude_if=_absent)
 
 
 class AuditCheckpoint(WireModel):

@@ -115,6 +115,12 @@ class ReasonCode(StrEnum):
     DECISION_TOO_LARGE = "decision_too_large"  # the decision would not fit its topic
     # A later claim of the same radiation-oncology course changed this claim's course findings.
     COURSE_CORRECTION = "course_correction"
+    # Claims as platforms send them (issue 14).
+    X12_ENVELOPE = "x12_envelope"  # the interchange fails an envelope or syntax check: dead letter
+    X12_CLAIM_INVALID = "x12_claim_invalid"  # one claim of a good interchange cannot be read
+    FHIR_INVALID = "fhir_invalid"  # the FHIR Bundle is invalid or cannot be mapped: dead letter
+    UNKNOWN_FORMAT = "unknown_format"  # neither JSON v1, X12 nor FHIR
+    PATIENT_KEY_UNSET = "patient_key_unset"  # X12/FHIR input, but no patient reference key
 
 
 class ReviewReason(WireModel):
@@ -122,6 +128,10 @@ class ReviewReason(WireModel):
     message: ShortText
     location: Annotated[str, Field(max_length=200)] | None = None
     rule_id: str | None = None
+
+
+def _absent(value: object) -> bool:
+    return value is None
 
 
 class ScrubbedClaim(WireModel):
@@ -136,10 +146,9 @@ class ScrubbedClaim(WireModel):
     corrections: tuple[Correction, ...] = ()
     rule_pack: RulePackRef
     engine_version: str
-
-
-def _absent(value: object) -> bool:
-    return value is None
+    # A claim that came in as an X12 837: the corrected claim as a one-claim 837 interchange,
+    # ready for the clearinghouse. Absent, not null, otherwise: JSON decisions keep their bytes.
+    corrected_x12: str | None = Field(default=None, exclude_if=_absent)
 
 
 class CourseChange(WireModel):
@@ -150,6 +159,19 @@ class CourseChange(WireModel):
     trigger_claim_id: Identifier
     trigger_claim_version: int
     before: tuple[Finding, ...] = ()
+
+
+class X12Location(WireModel):
+    """Where in an 837 a finding points. ``position`` counts segments from ISA = 1 in the
+    one-claim interchange the audit event keeps (``source_b64``)."""
+
+    rule_id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]{1,31}$")]
+    loop: Annotated[str, Field(pattern=r"^[0-9]{4}[A-C]?$")]
+    segment: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,2}$")]
+    position: Annotated[int, Field(ge=1)] | None = None
+    element: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,2}[0-9]{2}(-[0-9]{1,2})?$")] | None = (
+        None
+    )
 
 
 class ReviewRequest(WireModel):
@@ -173,3 +195,5 @@ class ReviewRequest(WireModel):
     # Present only on a course correction (reason ``course_correction``): no claim travels with
     # it; the claim is the one decided earlier under the same claim id and version.
     course_change: CourseChange | None = Field(default=None, exclude_if=_absent)
+    # A claim that came in as an X12 837: for each finding, in order, where it points.
+    x12_locations: tuple[X12Location, ...] | None = Field(default=None, exclude_if=_absent)

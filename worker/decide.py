@@ -296,6 +296,26 @@ def guarded(
     )
 
 
+def dead_letter(
+    value: bytes, key: bytes | None, pack_ref: RulePackRef, code: ReasonCode, detail: str
+) -> Judgement:
+    """A record dead-lettered whole for ``code`` (an unreadable interchange or Bundle, an
+    unknown form): its body is the record itself, ``detail`` says where and why."""
+    verdict = _dead_letter(code, detail[:500] or code.value)
+    return _judgement(verdict, value, key, pack_ref)
+
+
+def review_of_unreadable(
+    value: bytes,
+    key: bytes | None,
+    pack_ref: RulePackRef,
+    claim_id: str | None,
+    reasons: tuple[ReviewReason, ...],
+) -> Judgement:
+    """A claim that could not be read goes to review with its reasons and its bytes."""
+    return _judgement(_Verdict(Outcome.NEEDS_REVIEW, reasons, claim_id), value, key, pack_ref)
+
+
 def _judgement(
     verdict: _Verdict, value: bytes, key: bytes | None, pack_ref: RulePackRef
 ) -> Judgement:
@@ -357,16 +377,23 @@ def link(
     event_time: datetime | None = None,
     course_context: bytes | None = None,
     traceparent: str | None = None,
+    original: bytes | None = None,
+    claim_index: int | None = None,
 ) -> Decision:
     """The decision's records: its body on the topic its outcome routes to, and its audit
     event linked to ``chain``, the head of the input partition's audit chain.
     ``course_context``: the course state the claim was decided against (``worker.course_judge``).
     ``traceparent``: the W3C trace context the decision record carries (``worker.record_headers``);
-    headers never change a record's value, so the audit event is the same with or without."""
+    headers never change a record's value, so the audit event is the same with or without.
+    ``original``: the claim as it came when it came as X12 or FHIR (``worker.ingest_judge``),
+    kept beside the v1 JSON decided (``raw``). ``claim_index``: the claim's place (from 1) in a
+    record holding several (an X12 interchange): its event id is ``<origin>#claim:<n>``, so
+    each claim's event has its own."""
     j = judgement
     value = raw or b""
     out = topology.route(j.outcome)
     origin = f"{source.topic}:{source.partition}:{source.offset}"
+    event_id = origin if claim_index is None else f"{origin}#claim:{claim_index}"
     headers: Headers
     if j.outcome is Outcome.DEAD_LETTER:
         headers = record_headers.dead_letter(
@@ -378,7 +405,7 @@ def link(
     audit = AuditEvent(
         seq=chain.seq,
         prev_hash=chain.prev_hash,
-        event_id=origin,
+        event_id=event_id,
         claim_id=j.claim_id,
         claim_version=j.claim_version,
         source=source,
@@ -397,6 +424,7 @@ def link(
         course_context_b64=None
         if course_context is None
         else base64.b64encode(course_context).decode(),
+        source_b64=None if original is None else base64.b64encode(original).decode(),
     )
     audit_key = _out_key(j.claim_id, j.key) if j.outcome is Outcome.DEAD_LETTER else j.key
     audit_bytes = audit.model_dump_json().encode()

@@ -378,7 +378,6 @@ def corrected_837(
 
 
 def _interchange(source: ClaimSource, claim_segments: list[Segment], env: OutEnvelope) -> str:
-    d = source.delimiters
     isa = list(source.isa.elements)
     control = f"{env.control_number:09d}"
     isa[9], isa[10], isa[13] = env.created.strftime("%y%m%d"), env.created.strftime("%H%M"), control
@@ -388,18 +387,35 @@ def _interchange(source: ClaimSource, claim_segments: list[Segment], env: OutEnv
         env.created.strftime("%H%M"),
         str(env.control_number),
     )
+    return _written(source, claim_segments, tuple(isa), tuple(gs))
+
+
+def _written(
+    source: ClaimSource,
+    claim_segments: Sequence[Segment],
+    isa: tuple[str, ...],
+    gs: tuple[str, ...],
+) -> str:
+    d = source.delimiters
     body = [*source.head, *claim_segments]
     st = source.st.elements
     records = [
-        tuple(isa),
-        tuple(gs),
+        isa,
+        gs,
         st,
         *(s.elements for s in body),
         ("SE", str(len(body) + 2), st[2]),
-        ("GE", "1", str(env.control_number)),
-        ("IEA", "1", control),
+        ("GE", "1", gs[6] if len(gs) > 6 else ""),
+        ("IEA", "1", isa[13] if len(isa) > 13 else ""),
     ]
     return "".join(d.element.join(r) + d.segment + "\n" for r in records)
+
+
+def source_interchange(source: ClaimSource) -> str:
+    """The claim as it came, alone: a one-claim interchange of its own segments, with the
+    envelopes as received (ISA, GS and their control numbers). What the audit keeps; reading
+    it gives back the claim's ``ClaimSource`` (positions counted in it)."""
+    return _written(source, source.claim, source.isa.elements, source.gs.elements)
 
 
 # --- where findings point ----------------------------------------------------------------
