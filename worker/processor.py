@@ -92,7 +92,8 @@ class ClaimProcessor:
         # With the course store, submitted claims are copied to the by-patient topic
         # (``worker.repartition``) and the copies are decided; else the claims themselves.
         self._courses_on = settings.courses
-        self._input = self.topology.decided_input(settings.courses)
+        self._by_patient = settings.by_patient
+        self._input = self.topology.decided_input(settings.by_patient)
         self.pool = DecidingPool(
             PoolSpec(
                 settings.max_claim_bytes,
@@ -113,7 +114,8 @@ class ClaimProcessor:
         self._chain_heads = ChainHeadStore(self.topology)
         self._courses = ChangelogStore(self.topology.courses, RawCodec())
         self._sweep = CourseSweep(self._courses, settings.course_retention_days)
-        self.stores: tuple[StateStore, ...] = (self._chain_heads, self._courses)
+        self._mar = ChangelogStore(self.topology.mar, RawCodec())
+        self.stores: tuple[StateStore, ...] = (self._chain_heads, self._courses, self._mar)
         undeclared = {s.spec.name for s in self.stores} ^ {s.name for s in self.topology.stores}
         if undeclared:
             raise RuntimeError(f"stores declared and stores kept differ: {sorted(undeclared)}")
@@ -167,7 +169,10 @@ class ClaimProcessor:
         self.metrics.watch_lag(self._lag)
         self._reader = committed_reader.reader(s.kafka)
         await committed_reader.start_reader(self._reader)
-        topics = sorted({self.topology.submitted.name, self._input.name})
+        topics = sorted(
+            {self.topology.submitted.name, self._input.name}
+            | ({self.topology.mar_submitted.name} if s.mar_join else set())
+        )
         self._consumer.subscribe(topics, listener=_Listener(self))
         self._running = True
         log.info("processor_started", group=s.group_id, topics=topics)
@@ -326,7 +331,7 @@ class ClaimProcessor:
         return bool(tp.topic == self._input.name)
 
     def _forwarded_partitions(self, tps: Iterable[TopicPartition]) -> dict[str, list[int]]:
-        if not self._courses_on:
+        if not self._by_patient:
             return {}
         return {"repartitioned": sorted(tp.partition for tp in tps if not self._decides(tp))}
 
@@ -349,7 +354,7 @@ class ClaimProcessor:
         s = self.settings
         total = 0
         patients: set[bytes] = set()
-        in_course = self._courses_on and self._decides(tp)
+        in_course = self._by_patient and self._decides(tp)
         for i, r in enumerate(records[: s.batch_max_records]):
             total += len(r.value or b"") + len(r.key or b"")
             if i > 0 and total > s.batch_max_bytes:

@@ -108,6 +108,10 @@ class Settings(BaseSettings, KafkaSecurity):
     patient_ref_key: SecretStr | None = None
     # An 837's payer id (2010BB NM109) -> the rule pack's payer id, e.g. {"04412": "MEDICARE"}.
     payer_aliases: dict[str, str] = Field(default_factory=dict)
+    # The MAR beside 837 claims (issue 14): read mar.submitted, keep each patient's recent MAR
+    # (and the claims decided without it) for this many days, join it to their claims.
+    mar_join: bool = False
+    mar_keep_days: int = Field(default=60, ge=1, le=3650)
 
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=8080, ge=0, le=65535)
@@ -130,6 +134,12 @@ class Settings(BaseSettings, KafkaSecurity):
         if self.max_request_bytes < needed:
             raise ValueError(f"max_request_bytes must be at least {needed}")
         return self
+
+    @property
+    def by_patient(self) -> bool:
+        """Whether records are repartitioned by patient before they are decided (the course
+        store and the MAR join keep per-patient state)."""
+        return self.courses or self.mar_join
 
     @property
     def txn_prefix(self) -> str:

@@ -128,7 +128,7 @@ def problems(
         if "compact" not in policy:
             found.append(f"topic {store.changelog.name}: cleanup.policy must be compact")
 
-    decided = topology.decided_input(settings.courses)
+    decided = topology.decided_input(settings.by_patient)
     count = actual[decided.name][0]
     for topic in wanted:
         mirrored = topic.partitioning is Partitioning.INPUT

@@ -62,6 +62,10 @@ class Topics(BaseModel):
     # each partition's radiation-oncology courses.
     by_patient: str = "oncoscrub.claims-by-patient"
     courses_changelog: str = "oncoscrub.courses.changelog"
+    # The MAR beside 837 claims (issue 14, ``ONCOSCRUB_MAR_JOIN``): FHIR MedicationAdministration
+    # Bundles from the EHR, and each partition's patients' recent MAR and claims awaiting it.
+    mar_submitted: str = "mar.submitted"
+    mar_changelog: str = "oncoscrub.mar.changelog"
     # Written by the review app (``review/``), declared here so that topic creation and
     # the AsyncAPI document know them: hash-chained and kept like the audit log.
     review_actions: str = "claims.review-actions"
@@ -158,6 +162,8 @@ class Topology:
     chain_heads: StoreSpec
     by_patient: TopicSpec
     courses: StoreSpec
+    mar_submitted: TopicSpec
+    mar: StoreSpec
     review_actions: TopicSpec
     review_actions_checkpoints: TopicSpec
 
@@ -174,11 +180,11 @@ class Topology:
             out.append(value.changelog if isinstance(value, StoreSpec) else value)
         return tuple(out)
 
-    def decided_input(self, courses: bool) -> TopicSpec:
+    def decided_input(self, by_patient: bool) -> TopicSpec:
         """The topic whose records are decided: claims as submitted, or, with the course
-        store, the same claims repartitioned by patient so that one partition holds every
-        claim of a patient and with them the patient's courses."""
-        return self.by_patient if courses else self.submitted
+        store or the MAR join, the same claims (and the MAR) repartitioned by patient so that
+        one partition holds every record of a patient and with them the patient's state."""
+        return self.by_patient if by_patient else self.submitted
 
     def route(self, outcome: Outcome) -> TopicSpec:
         return {
@@ -382,6 +388,31 @@ def declare(names: Topics | None = None, evidence_retention_ms: int = KEEP_FOREV
                 partitioning=Partitioning.INPUT,
                 description=_INTERNAL + "Each patient's radiation-oncology courses: the "
                 "contribution of every claim version and the course findings last reported.",
+                config=_COMPACTED,
+            ),
+        ),
+        mar_submitted=TopicSpec(
+            name=n.mar_submitted,
+            direction=Direction.RECEIVE,
+            schema=bytes,  # a FHIR R4 Bundle of MedicationAdministration (application/fhir+json)
+            key="the platform's choice (the worker repartitions the MAR by patient)",
+            partitioning=Partitioning.BY_KEY,
+            description="With ONCOSCRUB_MAR_JOIN: the MAR of claims sent as 837s, as FHIR R4 "
+            "Bundles of MedicationAdministration (with Medication, Device, Encounter, Patient, "
+            "Coverage), published by the EHR or the billing platform.",
+            config=_LARGE,
+            writer="the EHR or the billing platform",
+        ),
+        mar=StoreSpec(
+            name="mar",
+            changelog=TopicSpec(
+                name=n.mar_changelog,
+                direction=Direction.SEND,
+                schema=bytes,  # schemas.mar.MarState as JSON; None deletes
+                key="the pseudonymous patient reference",
+                partitioning=Partitioning.INPUT,
+                description=_INTERNAL + "Each patient's recent MAR entries and the claims "
+                "decided without them, awaiting their MAR (bounded by days).",
                 config=_COMPACTED,
             ),
         ),

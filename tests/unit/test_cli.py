@@ -42,8 +42,12 @@ def test_asyncapi_says_the_worker_receives_submitted_claims_and_sends_the_rest()
         if "HttpChannel" not in op["channel"]["$ref"]
     }
     assert actions.pop("claims.submitted") == "receive"
+    assert actions.pop("mar.submitted") == "receive"
     assert set(actions.values()) == {"send"}
-    assert set(actions) == {t.name for t in declare().topics} - {"claims.submitted"}
+    assert set(actions) == {t.name for t in declare().topics} - {
+        "claims.submitted",
+        "mar.submitted",
+    }
 
 
 def test_claim_ref_prints_the_keyed_digest_a_worker_logs(monkeypatch: pytest.MonkeyPatch) -> None:
