@@ -8,7 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import typer
+import typer.core
 import yaml
+
+from worker.cli_topics import topics as topics_app
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -102,3 +106,27 @@ def worker_container() -> Obj:
 def compose() -> Obj:
     loaded: Obj = load_yaml(COMPOSE)
     return loaded
+
+
+def topics_job() -> Obj:
+    """The Kubernetes job's container that creates the topics."""
+    job = one("Job", name="oncoscrub-topics")
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def topics_create_args(args: list[str]) -> dict[str, Any]:
+    """The options of an ``oncoscrub topics create`` command line (the image's entry point
+    is ``oncoscrub``), parsed by the command itself: a misspelt option fails here."""
+    assert args[:2] == ["topics", "create"], args
+    group = typer.main.get_command(topics_app)
+    assert isinstance(group, typer.core.TyperGroup)
+    command = group.commands["create"]
+    params: dict[str, Any] = command.make_context("create", list(args[2:])).params
+    return params
+
+
+def with_option(args: list[str], option: str, value: str) -> list[str]:
+    """A command line with one option's value replaced."""
+    at = args.index(option)
+    return [*args[: at + 1], value, *args[at + 2 :]]

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from deploy.localkafka import LocalKafka, kafka_version
-from tests.deploy.kit import SCHEMAS, compose
+from tests.deploy.kit import SCHEMAS, compose, topics_create_args
 
 SERVICES = compose()["services"]
 KAFKA_ENV: dict[str, Any] = SERVICES["kafka"]["environment"]
@@ -125,7 +125,17 @@ def test_each_worker_replica_publishes_its_health_port() -> None:
     low, high, target = (int(g) for g in match.groups())
     assert high - low + 1 >= replicas
     assert str(target) == container_port
-    assert replicas <= int(SERVICES["topics"]["environment"]["TOPIC_PARTITIONS"])
+    assert replicas <= topics_create_args(SERVICES["topics"]["command"])["partitions"]
+
+
+def test_the_topics_service_runs_the_images_topics_command() -> None:
+    """`oncoscrub topics create` through the image's entry point (no inline script), on a
+    replication factor the one broker can hold."""
+    service = SERVICES["topics"]
+    assert "entrypoint" not in service
+    assert service["build"] == SERVICES["worker"]["build"]
+    options = topics_create_args(service["command"])
+    assert options["replication"] == 1
 
 
 def test_start_order_waits_for_a_healthy_broker_and_the_topics() -> None:

@@ -31,6 +31,8 @@ from tests.deploy.kit import (
     load_yaml,
     one,
     pod_specs,
+    topics_create_args,
+    topics_job,
     worker_container,
 )
 from worker.app import SHUTDOWN_GRACE_S
@@ -309,9 +311,8 @@ def test_the_worker_accepts_the_configuration(monkeypatch: pytest.MonkeyPatch) -
 
 
 def partitions() -> int:
-    job = one("Job", name="oncoscrub-topics")
-    [container] = job["spec"]["template"]["spec"]["containers"]
-    return int({e["name"]: e.get("value") for e in container["env"]}["TOPIC_PARTITIONS"])
+    count: int = topics_create_args(topics_job()["args"])["partitions"]
+    return count
 
 
 def test_autoscaling_stops_at_the_partition_count() -> None:
@@ -352,9 +353,30 @@ def test_the_trigger_authentication_reads_secrets_that_exist() -> None:
 
 
 def test_kubernetes_and_compose_create_topics_the_same_way() -> None:
-    job = one("Job", name="oncoscrub-topics")
-    [container] = job["spec"]["template"]["spec"]["containers"]
-    assert container["command"] == compose()["services"]["topics"]["entrypoint"]
+    """`oncoscrub topics create` through the image's entry point, with a replication factor
+    a production cluster gives (compose's one broker takes 1)."""
+    container = topics_job()
+    service = compose()["services"]["topics"]
+    assert "command" not in container
+    assert "entrypoint" not in service
+    assert container["args"][:2] == service["command"][:2] == ["topics", "create"]
+    assert topics_create_args(container["args"])["replication"] >= 3
+
+
+def test_the_topics_job_reaches_kafka_as_the_worker_does() -> None:
+    """The worker's settings, and its TLS files where the settings may point."""
+    container = topics_job()
+    worker = worker_container()
+    assert {"configMapRef": {"name": "oncoscrub-worker"}} in container["envFrom"]
+    job_spec = one("Job", name="oncoscrub-topics")["spec"]["template"]["spec"]
+    worker_spec = one("StatefulSet")["spec"]["template"]["spec"]
+
+    def tls_mount(c: dict[str, Any], spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        [mount] = [m for m in c["volumeMounts"] if "secret" in volumes[m["name"]]]
+        return mount["mountPath"], volumes[mount["name"]]["secret"]
+
+    assert tls_mount(container, job_spec) == tls_mount(worker, worker_spec)
 
 
 def test_network_policy_lets_the_pods_reach_kafka_and_dns() -> None:

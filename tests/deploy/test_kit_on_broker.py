@@ -23,7 +23,17 @@ from deploy.kafkatools import claim_items, connection, produce, wait_for_decisio
 from deploy.localkafka import free_port
 from schemas.examples import example_claim
 from tests.deploy.dockerfile import final_stage, healthcheck_command
-from tests.deploy.kit import ROOT, all_objects, compose, env_of, one, worker_container
+from tests.deploy.kit import (
+    ROOT,
+    all_objects,
+    compose,
+    env_of,
+    one,
+    topics_create_args,
+    topics_job,
+    with_option,
+    worker_container,
+)
 from worker.topic_admin import partitions_of
 from worker.topology import Topics, declare
 
@@ -51,10 +61,13 @@ def on_test_broker(env: dict[str, str], bootstrap: str, topics: Topics) -> dict[
     return out
 
 
-def run_python_command(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    assert command[0] == "python"
+def run_image_command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The image's entry point (the `oncoscrub` console script, run as its module) with these
+    arguments, as `docker run IMAGE ARGS...` and a pod's `args` run it."""
+    [script] = json.loads(final_stage().last("ENTRYPOINT"))
+    module = SCRIPTS[script].split(":")[0]
     return subprocess.run(
-        [sys.executable, *command[1:]],
+        [sys.executable, "-m", module, *args],
         env={**clean_environment(), **env},
         capture_output=True,
         text=True,
@@ -72,22 +85,25 @@ async def test_compose_topics_service_creates_the_topology(kafka_bootstrap: str)
     service = compose()["services"]["topics"]
     topics = Topics.prefixed(f"kit-compose-{os.getpid()}.")
     env = on_test_broker(dict(service["environment"]), kafka_bootstrap, topics)
-    done = run_python_command(service["entrypoint"], env)
+    done = run_image_command(service["command"], env)
     assert done.returncode == 0, done.stderr
-    await assert_topology_created(kafka_bootstrap, topics, int(env["TOPIC_PARTITIONS"]))
+    partitions = topics_create_args(service["command"])["partitions"]
+    await assert_topology_created(kafka_bootstrap, topics, partitions)
     # Run again (a restart of the service): the topics exist, nothing fails.
-    assert run_python_command(service["entrypoint"], env).returncode == 0
+    again = run_image_command(service["command"], env)
+    assert again.returncode == 0, again.stderr
 
 
 async def test_kubernetes_topics_job_creates_the_topology(kafka_bootstrap: str) -> None:
-    job = one("Job", name="oncoscrub-topics")
-    [container] = job["spec"]["template"]["spec"]["containers"]
+    container = topics_job()
     topics = Topics.prefixed(f"kit-k8s-{os.getpid()}.")
     env = on_test_broker(env_of(container, all_objects()), kafka_bootstrap, topics)
-    env["TOPIC_REPLICATION"] = "1"  # one broker here; the manifest's 3 needs three
-    done = run_python_command(container["command"], env)
+    # One broker here; the manifest's replication factor needs three.
+    args = with_option(container["args"], "--replication", "1")
+    done = run_image_command(args, env)
     assert done.returncode == 0, done.stderr
-    await assert_topology_created(kafka_bootstrap, topics, int(env["TOPIC_PARTITIONS"]))
+    partitions = topics_create_args(args)["partitions"]
+    await assert_topology_created(kafka_bootstrap, topics, partitions)
 
 
 async def exit_code(command: list[str], env: dict[str, str]) -> int:
