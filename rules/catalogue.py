@@ -25,7 +25,16 @@ from rules.administration import (
     standalone,
     supply,
 )
-from rules.checks import bundling, codes, courses, coverage, diagnoses, radiation, releases
+from rules.checks import (
+    bundling,
+    codes,
+    courses,
+    coverage,
+    diagnoses,
+    mar,
+    radiation,
+    releases,
+)
 from rules.payer_policies import PayerPolicy, PolicyError
 from rules.rule import Parameter, ParameterKind, Rule
 
@@ -47,6 +56,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     radiation,
     coverage,
     courses,
+    mar,
 )
 
 _MODULE: dict[str, ModuleType] = {r.id: m for m in FAMILIES for r in m.RULES}
