@@ -170,12 +170,14 @@ def _attach_batch_and_audit() -> None:
     from worker.cli_pack import pack
     from worker.cli_publish import publish_cmd
     from worker.cli_scrub import scrub_cmd
+    from worker.cli_topics import topics
 
     cli.add_typer(audit, name="audit")
     cli.add_typer(course, name="course")
     cli.add_typer(pack, name="pack")
     cli.command("scrub")(scrub_cmd)
     cli.command("publish")(publish_cmd)
+    cli.add_typer(topics, name="topics")
     # The review app is its own package beside the worker; its CLI hangs off the same script.
     from review.cli import review
 
