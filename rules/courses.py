@@ -12,9 +12,15 @@ same courses, course ids and findings whatever order the claims arrived in:
 ``assess_in_course`` adds a claim's contribution (a newer version replaces the older one),
 runs the course checks (``rules.checks.courses``) on the courses the claim changed and returns
 the claim's assessment with its course findings, the new state, and a correction for every
-other claim whose course findings changed. ``expire`` compacts courses no claim can still
-reach (``SETTLE_DAYS``) and drops those past retention; ``timeline`` shows each course to
-people.
+other claim whose course findings changed. A claim *shared* with others (a course of it has
+other claims on record) loses the in-claim findings that count its share as the whole course
+(``REPLACED_IN_CLAIM``: RO-C1, RO-W1, RO-W2, RO-RB11, RO-Q14); their course twins judge it, and
+RO-CC16 says so. A claim alone in its courses keeps them, and the twins stay quiet for it.
+Each claim's record keeps those in-claim findings whether told or not, so what a claim is told
+(``told``) follows from the claims on record alone, whatever order they arrived in.
+
+``expire`` compacts courses no claim can still reach (``SETTLE_DAYS``) and drops those past
+retention; ``timeline`` shows each course to people.
 """
 
 from __future__ import annotations
@@ -25,7 +31,13 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from rules.checks.courses import COURSE_CHECKS, RO_CC0, run_course_checks
+from rules.checks.courses import (
+    COURSE_CHECKS,
+    REPLACED_IN_CLAIM,
+    RO_CC0,
+    RO_CC16,
+    run_course_checks,
+)
 from rules.checks.radiation import weekly_units
 from rules.codegroups import (
     CLINICAL_PLANNING,
@@ -86,6 +98,7 @@ __all__ = [
     "delimit",
     "expire",
     "timeline",
+    "told",
 ]
 
 
@@ -226,7 +239,12 @@ class InCourse:
 
 
 _TWINNED = tuple(c for c in COURSE_CHECKS if c.twin is not None)
-_TWIN_IDS = frozenset(c.rule.id for c in _TWINNED)
+# Twins whose in-claim rule holds for any share of a course (a claim's own units are a lower
+# bound of the course's): the claim's own finding stands, the course check stays quiet for it.
+_KEPT_TWINS = tuple(c for c in _TWINNED if not c.replaces)
+_KEPT_IDS = frozenset(c.rule.id for c in _KEPT_TWINS)
+# Twins that judge a shared claim instead of its in-claim rule (quiet for a claim alone).
+_REPLACING_IDS = frozenset(c.rule.id for c in _TWINNED if c.replaces)
 
 
 def _scope(course: Course, claims: dict[str, CourseClaim], pack: RulePack) -> CourseScope:
@@ -241,21 +259,23 @@ def _scope(course: Course, claims: dict[str, CourseClaim], pack: RulePack) -> Co
 def course_findings(
     course: Course, claims: dict[str, CourseClaim], pack: RulePack
 ) -> dict[str, list[Finding]]:
-    """Each claim's findings in one course. A check with an in-claim twin leaves a claim alone
-    when the claim's own lines show the fault (the twin reports it in the claim's decision)."""
+    """Each claim's findings in one course. A check with a kept in-claim twin leaves a claim
+    alone when the claim's own lines show the fault (the twin reports it in the claim's
+    decision). Replacing twins' findings are all here: ``_course_part`` drops them for a claim
+    that is not shared."""
     scope = _scope(course, claims, pack)
     run_course_checks(scope)
     if len(scope.claims) == 1:
         return {
-            cid: [f for f in fs if f.rule_id not in _TWIN_IDS] for cid, fs in scope.findings.items()
+            cid: [f for f in fs if f.rule_id not in _KEPT_IDS] for cid, fs in scope.findings.items()
         }
     for cid, found in scope.findings.items():
-        fired = {f.rule_id for f in found} & _TWIN_IDS
+        fired = {f.rule_id for f in found} & _KEPT_IDS
         if not fired:
             continue
         own = _course(course.course_id, tuple(s for s in course.services if s.claim_id == cid))
         alone = _scope(own, claims, pack)
-        run_course_checks(alone, tuple(c for c in _TWINNED if c.rule.id in fired))
+        run_course_checks(alone, tuple(c for c in _KEPT_TWINS if c.rule.id in fired))
         shown = {f.rule_id for f in alone.findings.get(cid, ())}
         if shown:
             scope.findings[cid] = [f for f in found if f.rule_id not in shown]
@@ -319,13 +339,11 @@ def assess_in_course(
     pool.pop(claim.claim_id, None)
     if facts is not None:
         pool[claim.claim_id] = facts
-    before = {
-        (c.course_id, c.claim_ids)
-        for c in delimit(
-            state.patient_ref, [*state.claims, *(c for t in touched for c in t.claims)]
-        )
-    }
+    previous = delimit(state.patient_ref, [*state.claims, *(c for t in touched for c in t.claims)])
+    before = {(c.course_id, c.claim_ids) for c in previous}
+    shared_before = _shared(previous)
     courses = delimit(state.patient_ref, pool.values())
+    shared = _shared(courses)
 
     # Only the courses this claim changed (and the courses sharing a claim with them) are
     # judged again: any other course has the same services as when its findings were recorded.
@@ -351,22 +369,28 @@ def assess_in_course(
     for cid, c in sorted(pool.items()):
         if cid not in judged:
             continue
-        after = tuple(found.get(cid, ()))
+        course_part = _course_part(found.get(cid, ()), cid in shared)
         if cid == claim.claim_id:
-            pool[cid] = c.model_copy(update={"findings": after})
-        elif not c.compacted and after != c.findings:
-            corrections.append(
-                CourseCorrection(
-                    claim_id=cid,
-                    claim_version=c.claim_version,
-                    course_id=first_course[cid],
-                    before=c.findings,
-                    after=after,
-                    trigger_claim_id=claim.claim_id,
-                    trigger_claim_version=claim.claim_version,
+            kept = _in_claim(assessment.findings)
+            pool[cid] = c.model_copy(update={"findings": (*kept, *course_part)})
+        elif not c.compacted:
+            record = (*_in_claim(c.findings), *course_part)
+            was = _told(c.findings, cid in shared_before)
+            now = _told(record, cid in shared)
+            if now != was:
+                corrections.append(
+                    CourseCorrection(
+                        claim_id=cid,
+                        claim_version=c.claim_version,
+                        course_id=first_course[cid],
+                        before=was,
+                        after=now,
+                        trigger_claim_id=claim.claim_id,
+                        trigger_claim_version=claim.claim_version,
+                    )
                 )
-            )
-            pool[cid] = c.model_copy(update={"findings": after})
+            if record != c.findings:
+                pool[cid] = c.model_copy(update={"findings": record})
 
     live, closed = _split_closed(courses, pool)
     new_state = PatientCourses(
@@ -374,9 +398,58 @@ def assess_in_course(
         claims=tuple(pool[cid] for cid in sorted(live)),
         closed=tuple(sorted((*kept_closed, *closed), key=lambda c: c.first_date)),
     )
-    own = tuple(found.get(claim.claim_id, ())) if facts is not None else ()
-    merged = replace(assessment, findings=(*assessment.findings, *own)) if own else assessment
+    if facts is None:
+        return InCourse(assessment, new_state, tuple(corrections))
+    own = _course_part(found.get(claim.claim_id, ()), claim.claim_id in shared)
+    if claim.claim_id in shared:
+        dropped = _in_claim(assessment.findings)
+        kept = tuple(f for f in assessment.findings if f.rule_id not in REPLACED_IN_CLAIM)
+        note = (_left_to_course(dropped, courses, claim.claim_id),) if dropped else ()
+        merged = replace(assessment, findings=(*kept, *own, *note))
+    else:
+        merged = replace(assessment, findings=(*assessment.findings, *own)) if own else assessment
     return InCourse(merged, new_state, tuple(corrections))
+
+
+def _shared(courses: Iterable[Course]) -> set[str]:
+    """The claims with a course that has other claims on record."""
+    return {cid for c in courses if len(c.claim_ids) > 1 for cid in c.claim_ids}
+
+
+def _in_claim(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(f for f in findings if f.rule_id in REPLACED_IN_CLAIM)
+
+
+def _course_part(found: Iterable[Finding], shared: bool) -> tuple[Finding, ...]:
+    """A claim's course findings: a claim alone is not told the replacing twins' findings
+    (its in-claim findings stand)."""
+    return tuple(f for f in found if shared or f.rule_id not in _REPLACING_IDS)
+
+
+def _told(record: tuple[Finding, ...], shared: bool) -> tuple[Finding, ...]:
+    """What a claim's record says it was told: a shared claim not its in-claim findings."""
+    return tuple(f for f in record if f.rule_id not in REPLACED_IN_CLAIM) if shared else record
+
+
+def told(state: PatientCourses) -> dict[str, tuple[Finding, ...]]:
+    """Each open course claim's findings as last told to it (in its decision or a correction):
+    its course findings, and its own RO-C1/W1/W2/RB11/Q14 findings while it is alone."""
+    shared = _shared(delimit(state.patient_ref, state.claims))
+    return {c.claim_id: _told(c.findings, c.claim_id in shared) for c in state.claims}
+
+
+def _left_to_course(
+    dropped: Sequence[Finding], courses: Sequence[Course], claim_id: str
+) -> Finding:
+    others = {cid for c in courses if claim_id in c.claim_ids for cid in c.claim_ids} - {claim_id}
+    rules = sorted({f.rule_id for f in dropped})
+    return RO_CC16.finding(
+        f"{', '.join(rules)} on this claim's lines alone {'is' if len(rules) == 1 else 'are'} "
+        f"not reported: its course has {len(others)} other claim(s) on record, and the course "
+        "checks judge the course's fractions and units as a whole.",
+        line_numbers=sorted({n for f in dropped for n in f.line_numbers}),
+        codes=sorted({code for f in dropped for code in f.codes}),
+    )
 
 
 def _split_closed(

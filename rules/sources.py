@@ -267,6 +267,10 @@ SOURCES: dict[str, Document] = {
         "ASTRO coding FAQ, treatment planning",
         "https://www.astro.org/Daily-Practice/Coding/Coding-Guidance/Coding-FAQ-39;s-and-Tips/FAQ-Treatment-Planning",
     ),
+    "S48": Document(
+        "ASTRO coding FAQ, treatment management",
+        "https://astro.org/practice-support/reimbursement/coding/coding-guidance/coding-faqs-and-tips/treatment-management",
+    ),
     "S49": Document(
         "Noridian JE Part B, radiation oncology",
         "https://med.noridianmedicare.com/web/jeb/specialties/radiation-oncology",

@@ -6,6 +6,9 @@ payer rows that limit a course.
 Each check reads one ``CourseScope`` (every service of every claim of the course) and tells
 the claims whose lines are at fault. A check that has an in-claim twin (``twin``) leaves a
 claim alone when that claim by itself shows the fault: the in-claim rule reports it there.
+A twin that counts a claim's fractions, units or phases as if the claim were the whole course
+(``replaces``) is not trusted once the course has other claims: ``rules.courses`` then drops
+its in-claim findings and this check judges the whole course (RO-CC16 says so).
 The checks run through ``rules.courses.assess_in_course`` only, never in ``assess``.
 """
 
@@ -41,7 +44,7 @@ from rules.course_scope import (
     Service,
     beyond,
 )
-from rules.rule import ERR, NC, WARN, H, M, Rule
+from rules.rule import ERR, INFO, NC, WARN, H, M, Rule
 from rules.sources import authority
 from schemas.course import BillingPart
 
@@ -53,11 +56,16 @@ class CourseCheck:
     rule: Rule
     run: CourseLogic
     twin: Rule | None = None  # the in-claim rule that reports it when one claim shows it
+    # The twin judges one claim's share of a course as the whole course: with other claims in
+    # the course its in-claim findings are dropped and this check reports for the claim.
+    replaces: bool = False
 
 
-def course_check(rule: Rule, twin: Rule | None = None) -> Callable[[CourseLogic], CourseCheck]:
+def course_check(
+    rule: Rule, twin: Rule | None = None, replaces: bool = False
+) -> Callable[[CourseLogic], CourseCheck]:
     def register(logic: CourseLogic) -> CourseCheck:
-        return CourseCheck(rule, logic, twin)
+        return CourseCheck(rule, logic, twin, replaces)
 
     return register
 
@@ -132,7 +140,7 @@ _BEFORE_DELIVERY = (
 )
 
 
-@course_check(RO_CC1, twin=RO_C1)
+@course_check(RO_CC1, twin=RO_C1, replaces=True)
 def chronology_across_claims(c: CourseScope) -> None:
     deliveries = c.having(FRACTION_CODES)
     if not deliveries:
@@ -208,7 +216,7 @@ RO_CC3 = Rule(
     ),
     confidence=H,
     section="7.2",
-    sources=("S52",),
+    sources=("S52", "S48"),
     severity=ERR,
     example="R6: a course of 28 fractions billed 77427 x5, then x1, then x1 for 2 more: "
     "30 fractions allow 6.",
@@ -222,7 +230,7 @@ RO_CC3 = Rule(
 )
 
 
-@course_check(RO_CC3, twin=RO_W1)
+@course_check(RO_CC3, twin=RO_W1, replaces=True)
 def weekly_management_across_claims(c: CourseScope) -> None:
     if not c.fractions:
         return
@@ -263,7 +271,7 @@ RO_CC4 = Rule(
 )
 
 
-@course_check(RO_CC4, twin=RO_W2)
+@course_check(RO_CC4, twin=RO_W2, replaces=True)
 def short_course_management_across_claims(c: CourseScope) -> None:
     short = c.having({"77431"})
     if short and c.fractions > 2:
@@ -316,7 +324,7 @@ def _leftover_week(total: int, fractions: int) -> bool:
     return total == weekly_units(fractions) and fractions % 5 in (3, 4)
 
 
-@course_check(RO_CC5, twin=RO_RB11)
+@course_check(RO_CC5, twin=RO_RB11, replaces=True)
 def physics_across_claims(c: CourseScope) -> None:
     for part in TECH_FIRST:
         over = _physics_over(c, part)
@@ -329,7 +337,7 @@ def physics_across_claims(c: CourseScope) -> None:
             )
 
 
-@course_check(RO_CC6, twin=RO_Q14)
+@course_check(RO_CC6, twin=RO_Q14, replaces=True)
 def physics_leftover_across_claims(c: CourseScope) -> None:
     for part in TECH_FIRST:
         over = _physics_over(c, part)
@@ -366,7 +374,7 @@ RO_CC7 = Rule(
 ONCE_PER_COURSE = ("77470", "77435")  # the in-claim twin's codes; 77432: RO-CC10
 
 
-@course_check(RO_CC7, twin=RO_RB11)
+@course_check(RO_CC7, twin=RO_RB11, replaces=True)
 def once_per_course_across_claims(c: CourseScope) -> None:
     for code in ONCE_PER_COURSE:
         for part in PRO_FIRST:
@@ -427,7 +435,7 @@ RO_CC9 = Rule(
 )
 
 
-@course_check(RO_CC9, twin=RO_RB11)
+@course_check(RO_CC9, twin=RO_RB11, replaces=True)
 def sbrt_fractions_across_claims(c: CourseScope) -> None:
     for part in TECH_FIRST:
         billed = c.having({"77373"}, part)
@@ -741,6 +749,34 @@ def run_course_checks(c: CourseScope, checks: tuple[CourseCheck, ...] = COURSE_C
         check.run(c)
 
 
+# The in-claim rules whose findings are dropped for a claim whose course has other claims.
+REPLACED_IN_CLAIM: frozenset[str] = frozenset(
+    c.twin.id for c in COURSE_CHECKS if c.replaces and c.twin is not None
+)
+
+RO_CC16 = Rule(
+    id="RO-CC16",
+    title="In-claim course counts left to the course",
+    checks=(
+        "Notes that the claim's own findings of RO-C1, RO-W1, RO-W2, RO-RB11 or RO-Q14 were "
+        "dropped because its course has other claims on record; the course checks (RO-CC1, "
+        "RO-CC3 to RO-CC7, RO-CC9) judge the whole course for it."
+    ),
+    why=(
+        "Those rules count one claim's fractions, units and phases as if the claim were the "
+        "whole course; a claim billing part of a course is judged on the course's totals."
+    ),
+    confidence=H,
+    section="7.2",
+    sources=("S52",),
+    severity=INFO,
+    authority=(authority("IOM-13", "§70 Radiation oncology (therapeutic radiology)"),),
+    action=(
+        "Nothing for these; the course findings on this claim, if any, say what the course allows"
+    ),
+)
+
+
 # The rules this module declares, for the catalogue.
 RULES: tuple[Rule, ...] = (
     RO_CC0,
@@ -759,4 +795,5 @@ RULES: tuple[Rule, ...] = (
     RO_CC13,
     RO_CC14,
     RO_CC15,
+    RO_CC16,
 )

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from rules import assess
+from rules.checks.courses import REPLACED_IN_CLAIM
 from rules.courses import InCourse, assess_in_course
 from rules.pack import RulePack, current_pack
 from schemas import SubmittedClaim
@@ -56,7 +57,12 @@ def claim(
 
 
 def is_course(f: Finding) -> bool:
-    return f.rule_id.startswith("RO-CC")
+    """A finding the course store answers for: a course finding, or an in-claim finding it
+    drops once the claim's course has other claims. RO-CC0 and RO-CC16 are notes about the
+    decision itself."""
+    if f.rule_id in ("RO-CC0", "RO-CC16"):
+        return False
+    return f.rule_id.startswith("RO-CC") or f.rule_id in REPLACED_IN_CLAIM
 
 
 @dataclass(frozen=True)
@@ -92,9 +98,9 @@ class History:
         """Each claim's course findings as last reported (its decision, then corrections)."""
         out: dict[str, tuple[Finding, ...]] = {}
         for s in self.steps:
-            own = tuple(f for f in s.result.assessment.findings if is_course(f))
-            if any(f.rule_id == "RO-CC0" for f in own):
+            if any(f.rule_id == "RO-CC0" for f in s.result.assessment.findings):
                 continue  # an older version's decision: the claim's course findings stand
+            own = tuple(f for f in s.result.assessment.findings if is_course(f))
             out[s.assessment_claim] = own
             for c in s.result.corrections:
                 out[c.claim_id] = c.after

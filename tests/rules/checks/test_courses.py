@@ -15,17 +15,18 @@ from datetime import date, timedelta
 
 import pytest
 
+from rules import assess
 from rules.catalogue import RULES
 from rules.checks.courses import COURSE_CHECKS
 from rules.pack import RulePack, current_pack
 from rules.rule import MAX_MESSAGE
 from rules.sources import SPECIFICATION
 from schemas import SubmittedClaim
-from schemas.decision import Confidence, Severity
+from schemas.decision import Confidence, Finding, Severity
 from tests.rules.checks.builders import EX, template_pack
-from tests.rules.course_builder import BONE, START, claim, fx, on, run
+from tests.rules.course_builder import BONE, START, claim, days, fx, on, run
 
-ERROR, WARNING = Severity.ERROR, Severity.WARNING
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,18 @@ CASES: dict[str, CourseCase] = {
         severity=ERROR,
         says="77338: 4 units across the course's claims; payer policy EX-RB12-77338 allows 3",
         codes=("77338",), pack=template_pack),
+    # A week's 77336 x2 for its own 7 fractions: RO-RB11 on the claim alone; the course's 12
+    # fractions allow two.
+    "RO-CC16": CourseCase(
+        arrive=lambda: [claim("H1", on("77263", W), *fx("77412", W, 5)),
+                        claim("H2", *fx("77412", W + timedelta(days=7), 7),
+                              on("77336", W + timedelta(days=15), "2"))],
+        stay_quiet=lambda: [claim("H1", on("77263", W), *fx("77412", W, 5)),
+                            claim("H2", *fx("77412", W + timedelta(days=7), 7),
+                                  on("77336", W + timedelta(days=15)))],
+        severity=INFO,
+        says="RO-RB11 on this claim's lines alone is not reported: its course has 1 other "
+        "claim(s) on record", codes=("77336",)),
 }  # fmt: skip
 
 SUGGESTS = {
@@ -211,7 +224,7 @@ SUGGESTS = {
 def test_every_course_rule_has_a_case_and_runs_in_a_course_check() -> None:
     declared = {r for r in RULES if r.startswith("RO-CC")}
     assert set(CASES) == declared
-    assert {c.rule.id for c in COURSE_CHECKS} == declared - {"RO-CC0"}
+    assert {c.rule.id for c in COURSE_CHECKS} == declared - {"RO-CC0", "RO-CC16"}
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
@@ -253,3 +266,99 @@ def test_ro_cc10_srs_management_is_once_per_course_even_on_one_claim() -> None:
         "SRS management 77432 is once per course; 2 units billed across the course's claims "
         "(professional (physician) billing). Why: "
     )
+
+
+# -- in-claim counts in a course of several claims ---------------------------------------------
+
+
+def _rule_ids(findings: Sequence[Finding]) -> list[str]:
+    return [f.rule_id for f in findings]
+
+
+def _final_week() -> SubmittedClaim:
+    """The last week of a 28-fraction course: 3 fractions, 77336 x2 (weeks five and six)."""
+    return claim("H6", *fx("77412", W + timedelta(days=35), 3),
+                 on("77336", W + timedelta(days=37), "2"))  # fmt: skip
+
+
+def _first_weeks() -> list[SubmittedClaim]:
+    """The course's plan and its first 25 fractions (five weeks), physics billed weekly: 77336
+    x4 of the 5 the 25 fractions allow, the fifth left for the last claim."""
+    weeks = [claim(f"H{n}", *fx("77412", W + timedelta(days=7 * (n - 1)), 5),
+                   *([on("77336", W + timedelta(days=7 * (n - 1) + 4))] if n > 1 else []))
+             for n in range(1, 6)]  # fmt: skip
+    return [claim("P0", PLAN, party="physician"), *weeks]
+
+
+def _sevens() -> list[SubmittedClaim]:
+    """A course of 28 fractions billed in four claims of seven, 77336 x1 on each of the first
+    three and x2 on the last (five units: what 28 fractions allow)."""
+    treatment = days(W, 28)
+    out = []
+    for n in range(4):
+        block = treatment[7 * n : 7 * n + 7]
+        out.append(claim(f"H{n + 1}", *(on("77412", d) for d in block),
+                         on("77336", block[-1], "2" if n == 3 else "1")))  # fmt: skip
+    return [claim("P0", PLAN, party="physician"), *out]
+
+
+def test_a_weeks_physics_within_the_courses_fractions_is_not_an_error() -> None:
+    # The brief's case: a final claim of 7 fractions with 77336 x2 in a course of 28 fractions.
+    *first, final = _sevens()
+    assert "RO-RB11" in _rule_ids(assess(final).findings)  # 7 fractions allow one on their own
+    h = run([*first, final])
+    said = h.last.assessment.findings
+    assert "RO-RB11" not in _rule_ids(said)
+    assert not h.ever("RO-CC5") and not h.ever("RO-CC6")  # 28 fractions allow five
+    [note] = [f for f in said if f.rule_id == "RO-CC16"]
+    assert note.severity is INFO and note.codes == ("77336",)
+    assert "its course has 4 other claim(s) on record" in note.message
+    assert not h.last.assessment.needs_review  # RO-RB11 was its only error
+
+
+def test_a_single_claim_course_keeps_the_in_claim_finding() -> None:
+    final = _sevens()[-1]
+    h = run([final])
+    said = _rule_ids(h.last.assessment.findings)
+    assert "RO-RB11" in said and "RO-CC16" not in said and "RO-CC5" not in said
+    assert h.last.assessment.needs_review
+
+
+def test_the_course_twin_reports_what_the_course_exceeds_for_a_shared_claim() -> None:
+    # 28 fractions allow 77336 x5 (a sixth is the NC remainder); x7 is two too many.
+    h = run([*_first_weeks(), claim("H6", *fx("77412", W + timedelta(days=35), 3),
+                                    on("77336", W + timedelta(days=37), "3"))])  # fmt: skip
+    said = _rule_ids(h.last.assessment.findings)
+    assert "RO-RB11" not in said and "RO-CC5" in said and "RO-CC16" in said
+    assert h.last.assessment.needs_review
+
+
+def test_a_claim_that_arrived_alone_is_corrected_when_its_course_fills_in() -> None:
+    # The final week first: alone, its 77336 x2 for 3 fractions is RO-RB11. The earlier weeks
+    # then show 28 fractions, which allow it: a correction withdraws the finding, so the end
+    # is the same as when the final week arrives last.
+    h = run([_final_week(), *_first_weeks()])
+    assert "RO-RB11" in _rule_ids(h.steps[0].result.assessment.findings)
+    fixes = [c for s in h.steps for c in s.result.corrections if c.claim_id == "H6"]
+    assert fixes and "RO-RB11" in _rule_ids(fixes[0].before)
+    assert _rule_ids(fixes[-1].after) == ["RO-CC6"]  # the sixth unit: the NC remainder
+    in_order = run([*_first_weeks(), _final_week()])
+    assert h.state == in_order.state
+    assert h.reported()["H6"] == in_order.reported()["H6"]
+    assert _rule_ids(in_order.reported()["H6"]) == ["RO-CC6"]
+
+
+def test_a_claim_left_alone_again_is_told_its_in_claim_findings() -> None:
+    # The final week joins a course, then the other claim's new version moves away: the
+    # final week is alone again and is told what its own lines show, as if it had come alone.
+    other = claim(
+        "H1", on("77263", W + timedelta(days=21)), *fx("77412", W + timedelta(days=21), 5)
+    )
+    moved = claim("H1", on("77263", W + timedelta(days=120)),
+                  *fx("77412", W + timedelta(days=120), 5), version=2)  # fmt: skip
+    h = run([other, _final_week(), moved])
+    [fix] = [c for c in h.last.corrections if c.claim_id == "H6"]
+    assert "RO-RB11" in _rule_ids(fix.after) and "RO-RB11" not in _rule_ids(fix.before)
+    alone_first = run([moved, _final_week()])
+    assert h.state == alone_first.state
+    assert h.reported()["H6"] == alone_first.reported()["H6"]
