@@ -1,10 +1,13 @@
 """Batch mode: scrub a file of claims without Kafka, with the worker's own decision step.
 
-Input: one JSON claim, a JSON array of claims, or JSON Lines. Output: one decision
-per line (the exact message the worker would publish; a dead-lettered input as a
-``{"dead_letter": ...}`` line) and, optionally, the audit events with the same
-hash chain as one audit partition. The chain's head at the end is in the summary, for
-the checkpoint that seals the audit file (``worker.audit.seal``).
+Input: one JSON claim, a JSON array of claims, or JSON Lines; FHIR claim Bundles the same
+way; or an X12 837 interchange (one record holding any number of claims). Each record is
+decided with ``worker.ingest_judge.judge_record``, as the worker does. Output: one decision
+per claim, one per line (the exact message the worker would publish; a dead-lettered input as
+a ``{"dead_letter": ...}`` line) and, optionally, the audit events with the same hash chain
+as one audit partition, and the corrected 837s of the scrubbed claims that came as X12. The
+chain's head at the end is in the summary, for the checkpoint that seals the audit file
+(``worker.audit.seal``).
 """
 
 from __future__ import annotations
@@ -20,9 +23,14 @@ import jiter
 
 from rules.pack import RulePack
 from schemas.audit import AuditEvent, Outcome, SourceRef
+from schemas.decision import ScrubbedClaim
 from worker.audit.chain import GENESIS, ChainHead
-from worker.decide import DecisionContext, decide
+from worker.decide import DecisionContext, link
+from worker.ingest.record import IngestOptions
+from worker.ingest_judge import judge_record
 from worker.topology import declare
+
+NO_KEY = IngestOptions(None)  # JSON v1 only: X12 and FHIR records are dead-lettered
 
 
 def split_inputs(data: bytes) -> Iterator[bytes]:
@@ -69,7 +77,14 @@ def scrub(
     decided_at: datetime | None = None,
     max_claim_bytes: int = 1_000_000,
     pack: RulePack | None = None,
+    options: IngestOptions = NO_KEY,
+    content_type: str | None = "application/json",
+    x12_out: BinaryIO | None = None,
 ) -> Summary:
+    """Decide every record of ``inputs``. ``content_type``: the form of every record (as the
+    worker's header; None: each record's own is sniffed; JSON v1 by default). ``options``:
+    the patient key and payer aliases X12 and FHIR input need. ``x12_out``: receives the
+    corrected 837 of each scrubbed claim that came as X12, one interchange after another."""
     ctx = DecisionContext(
         topology=declare(), worker_id=worker_id, max_claim_bytes=max_claim_bytes, pack=pack
     )
@@ -77,21 +92,31 @@ def scrub(
     summary = Summary()
     for offset, raw in enumerate(inputs):
         source = SourceRef(topic=source_name, partition=0, offset=offset)
-        d = decide(raw, None, source, ctx, at, summary.head)
-        summary.head = d.chain_after
-        if d.outcome is Outcome.DEAD_LETTER:
-            headers = {k: v.decode() for k, v in d.decision.headers}
-            line = json.dumps({"dead_letter": {
-                "reason": headers["x-reason"], "detail": headers["x-reason-detail"],
-                "source": headers["x-source"], "size_bytes": len(raw),
-            }}).encode()  # fmt: skip
-        else:
-            line = d.decision.value
-        decisions_out.write(line + b"\n")
-        if audit_out is not None:
-            audit_out.write(d.audit.value + b"\n")
-        event = AuditEvent.model_validate_json(d.audit.value)
-        summary.outcomes[d.outcome.value] += 1
-        summary.findings.update(event.rule_ids)
-        summary.reasons.update(r.value for r in d.reasons)
+        claims = judge_record(raw, None, content_type, ctx.judging, options)
+        several = len(claims) > 1 or claims[0].original is not None
+        for n, claim in enumerate(claims, start=1):
+            d = link(
+                claim.judgement, claim.decided, source, ctx.topology, ctx.worker_id, at,
+                summary.head, original=claim.original, claim_index=n if several else None,
+            )  # fmt: skip
+            summary.head = d.chain_after
+            if d.outcome is Outcome.DEAD_LETTER:
+                headers = {k: v.decode() for k, v in d.decision.headers}
+                line = json.dumps({"dead_letter": {
+                    "reason": headers["x-reason"], "detail": headers["x-reason-detail"],
+                    "source": headers["x-source"], "size_bytes": len(raw),
+                }}).encode()  # fmt: skip
+            else:
+                line = d.decision.value
+            decisions_out.write(line + b"\n")
+            if audit_out is not None:
+                audit_out.write(d.audit.value + b"\n")
+            if x12_out is not None and d.outcome is Outcome.SCRUBBED:
+                corrected = ScrubbedClaim.model_validate_json(d.decision.value).corrected_x12
+                if corrected is not None:
+                    x12_out.write(corrected.encode())
+            event = AuditEvent.model_validate_json(d.audit.value)
+            summary.outcomes[d.outcome.value] += 1
+            summary.findings.update(event.rule_ids)
+            summary.reasons.update(r.value for r in d.reasons)
     return summary

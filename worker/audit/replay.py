@@ -18,6 +18,7 @@ from worker import limits
 from worker.audit.chain import AuditRecord, sha256_hex
 from worker.course_judge import correction_body, judge_against
 from worker.decide import Decision, DecisionContext, decide, guarded, link
+from worker.ingest_judge import judge_claim, original_input
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, Topology, declare
 
 # Reasons whose decision the worker's guards gave, which replay rebuilds from the reason.
@@ -31,6 +32,12 @@ class UnreadableEventError(ValueError):
 def _aware(moment: datetime | None) -> datetime | None:
     # Recorded times are aware; a bound without a zone is read as UTC.
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+def _claim_index(event_id: str) -> int | None:
+    """The claim's place in its record (``<origin>#claim:<n>``), None for a one-claim record."""
+    _, sep, tail = event_id.rpartition("#claim:")
+    return int(tail) if sep and tail.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +140,16 @@ def replay(
             return link(
                 judgement, raw, event.source, topology, event.worker_id, event.decided_at,
                 event_time=event.event_time, course_context=kept,
+            )  # fmt: skip
+        if event.source_b64 is not None:
+            # Came as X12 or FHIR: the v1 JSON decided is ``raw``; the claim as it came gives
+            # the corrected 837 and the finding locations again (no patient key needed).
+            original = base64.b64decode(event.source_b64)
+            claim = judge_claim(original_input(raw, original), None, ctx.judging)
+            return link(
+                claim.judgement, raw, event.source, topology, event.worker_id, event.decided_at,
+                event_time=event.event_time, original=original,
+                claim_index=_claim_index(event.event_id),
             )  # fmt: skip
         return decide(raw, None, event.source, ctx, event.decided_at, event_time=event.event_time)
 
