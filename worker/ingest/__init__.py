@@ -3,6 +3,8 @@
 Pure adapters (no Kafka, no clock, no environment): the worker and batch mode call them.
 
 * ``sniff`` — JSON v1, X12 or FHIR, from a ``content-type`` value or the bytes;
+* ``record`` — ``claims_of_record``: one input record's claims as v1 JSON, each with the
+  claim as it came, or a failure of the whole record (``worker.ingest_judge`` decides them);
 * ``x12`` — ``parse_837``: an interchange's envelopes checked, its claims read one by one
   (``x12_envelope``, ``x12_split``);
 * ``x12_out`` — ``corrected_837`` for a decided claim, ``finding_locations`` for review;
