@@ -28,7 +28,7 @@ from worker import topic_check
 from worker.kafka_client import KafkaConnection
 from worker.lifecycle import Exit, setting_problems
 from worker.settings import Settings
-from worker.topic_admin import ensure_topics
+from worker.topic_admin import TopicsNotCreatedError, ensure_topics
 from worker.topology import Topology, declare
 
 topics = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -152,10 +152,6 @@ async def refusals(
             text = message[0] if message and message[0] else ""
             why[topic] = f"{for_code(code).__name__}" + (f" ({text})" if text else "")
     return why
-
-
-class TopicsNotCreatedError(RuntimeError):
-    """The brokers refused a topic (ACLs, a replication factor above the broker count)."""
 
 
 def retention(config: dict[str, str]) -> str:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 
-from aiokafka import TopicPartition
+from aiokafka import TopicPartition, errors
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from worker.kafka_client import KafkaConnection
+
+
+class TopicsNotCreatedError(RuntimeError):
+    """The brokers refused to create topics: each with the broker's error."""
 
 
 async def ensure_topics(
@@ -35,7 +39,14 @@ async def ensure_topics(
         ]
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(wanted)
+                response = await admin.create_topics(wanted)
+                refused = [
+                    f"{error[0]}: {errors.for_code(error[1]).__name__}"
+                    for error in response.topic_errors
+                    if error[1] not in (0, TopicAlreadyExistsError.errno)
+                ]
+                if refused:
+                    raise TopicsNotCreatedError("; ".join(refused))
     finally:
         await admin.close()
 
