@@ -16,7 +16,7 @@ from rules.pipeline import PIPELINE
 from rules.rule import Rule
 
 ROOT = Path(__file__).resolve().parents[2]
-RULE_ID = re.compile(r"(ADM|DX|NCCI|BND|CODE|RO|COV|PACK)-[A-Z0-9]+")
+RULE_ID = re.compile(r"(ADM|DX|NCCI|BND|CODE|RO|COV|PACK|MAR)-[A-Z0-9]+")
 
 
 def _sources() -> dict[Path, ast.Module]:
