@@ -75,6 +75,12 @@ class AuditEvent(WireModel):
     # interchange or the FHIR Bundle), base64. ``input_b64`` holds the v1 JSON decided. Patient
     # data like ``input_b64``: it carries names, member ids and birth dates.
     source_b64: str | None = Field(default=None, exclude_if=_absent)
+    # With the MAR join (issue 14): the claim was decided without (all of) its MAR (finding
+    # MAR-W1); replay decides it so again. Absent otherwise.
+    awaiting_mar: bool | None = Field(default=None, exclude_if=_absent)
+    # A correction made when the claim's MAR arrived: the event id of the decision it replaces
+    # (the body says so too). Absent on a first decision.
+    supersedes: str | None = Field(default=None, exclude_if=_absent)
 
 
 class AuditCheckpoint(WireModel):

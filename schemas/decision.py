@@ -149,6 +149,9 @@ class ScrubbedClaim(WireModel):
     # A claim that came in as an X12 837: the corrected claim as a one-claim 837 interchange,
     # ready for the clearinghouse. Absent, not null, otherwise: JSON decisions keep their bytes.
     corrected_x12: str | None = Field(default=None, exclude_if=_absent)
+    # A correction: this decision replaces the one with this audit event id (the claim was
+    # decided again when its MAR arrived). Absent on a first decision.
+    supersedes: str | None = Field(default=None, exclude_if=_absent)
 
 
 class CourseChange(WireModel):
@@ -197,3 +200,4 @@ class ReviewRequest(WireModel):
     course_change: CourseChange | None = Field(default=None, exclude_if=_absent)
     # A claim that came in as an X12 837: for each finding, in order, where it points.
     x12_locations: tuple[X12Location, ...] | None = Field(default=None, exclude_if=_absent)
+    supersedes: str | None = Field(default=None, exclude_if=_absent)  # as on ScrubbedClaim

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from schemas.base import SCHEMA_VERSION, ClaimVersion, Identifier, PlausibleDate, WireModel
 from schemas.claim import Administration, Encounter
@@ -62,6 +62,9 @@ class AwaitingClaim(WireModel):
     decided_at: PlausibleDate
     claim_json: str  # the v1 claim JSON it was decided from, as read (before any join)
     event_id: EventId  # the audit event of that decision: the correction's trigger points here
+    # The claim as it came when it came as X12 (a one-claim 837, base64): its correction
+    # carries the corrected 837 too. Absent for a JSON claim.
+    original_b64: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class MarState(WireModel):

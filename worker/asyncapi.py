@@ -70,7 +70,7 @@ def _headers_schema(topic: TopicSpec) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {h.name: {"type": "string", "description": h.meaning} for h in topic.headers},
-        "required": [h.name for h in topic.headers],
+        "required": [h.name for h in topic.headers if h.required],
     }
 
 

@@ -379,6 +379,8 @@ def link(
     traceparent: str | None = None,
     original: bytes | None = None,
     claim_index: int | None = None,
+    awaiting_mar: bool = False,
+    supersedes: str | None = None,
 ) -> Decision:
     """The decision's records: its body on the topic its outcome routes to, and its audit
     event linked to ``chain``, the head of the input partition's audit chain.
@@ -388,7 +390,8 @@ def link(
     ``original``: the claim as it came when it came as X12 or FHIR (``worker.ingest_judge``),
     kept beside the v1 JSON decided (``raw``). ``claim_index``: the claim's place (from 1) in a
     record holding several (an X12 interchange): its event id is ``<origin>#claim:<n>``, so
-    each claim's event has its own."""
+    each claim's event has its own. ``awaiting_mar``: decided without (all of) its MAR;
+    ``supersedes``: the event id of the decision this one replaces (``worker.patient_judge``)."""
     j = judgement
     value = raw or b""
     out = topology.route(j.outcome)
@@ -425,6 +428,8 @@ def link(
         if course_context is None
         else base64.b64encode(course_context).decode(),
         source_b64=None if original is None else base64.b64encode(original).decode(),
+        awaiting_mar=True if awaiting_mar else None,
+        supersedes=supersedes,
     )
     audit_key = _out_key(j.claim_id, j.key) if j.outcome is Outcome.DEAD_LETTER else j.key
     audit_bytes = audit.model_dump_json().encode()

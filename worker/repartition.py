@@ -13,11 +13,26 @@ read keeps its own key (it is dead-lettered or reviewed when decided, with no co
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import jiter
 
-from worker.topology import BY_PATIENT_KEY, BY_PATIENT_SOURCE, Headers, OutRecord, Topology
+from worker.ingest.fhir import FhirOptions, parse_mar_bundle
+from worker.ingest.mar_state import mar_record
+from worker.ingest.reasons import IngestError
+from worker.ingest.record import IngestOptions, RecordFailure, claims_of_record
+from worker.ingest.sniff import InputFormat, detect
+from worker.topology import (
+    BY_PATIENT_KEY,
+    BY_PATIENT_SOURCE,
+    MAR_KIND,
+    RECORD_KIND,
+    Headers,
+    OutRecord,
+    Topology,
+)
 
 # The patient reference is an Identifier (schemas.base): short. A longer or non-string
 # value is not a patient reference; the claim fails validation when decided.
@@ -66,3 +81,67 @@ def submitted_key(headers: Sequence[tuple[str, bytes]]) -> bytes | None:
         if name == BY_PATIENT_KEY:
             return value
     return None
+
+
+def content_type(headers: Sequence[tuple[str, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name.lower() == "content-type":
+            return value
+    return None
+
+
+def needs_reading(value: bytes | None, headers: Sequence[tuple[str, bytes]], is_mar: bool) -> bool:
+    """Whether copying the record takes parsing (X12, FHIR, a MAR Bundle: in the pool), or
+    only its patient reference (a JSON v1 claim: on the loop)."""
+    return is_mar or detect(content_type(headers), value or b"") is not InputFormat.JSON_V1
+
+
+@dataclass(frozen=True, slots=True)
+class SplitItem:
+    """A submitted record to copy to the by-patient topic, cut per patient."""
+
+    value: bytes | None
+    key: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+    source: str
+    is_mar: bool
+
+
+def split(topology: Topology, item: SplitItem, options: IngestOptions) -> tuple[OutRecord, ...]:
+    """The by-patient records of an X12 interchange (one per claim: its one-claim
+    interchange, keyed by its patient reference), a FHIR claim Bundle, or a MAR Bundle (one
+    ``schemas.mar.MarRecord`` per patient). A record that cannot be read is copied whole,
+    under its own key: deciding it gives its located reasons (review or dead letter)."""
+    raw = item.value or b""
+    whole = by_patient(topology, item.value, item.key, item.headers, item.source)
+    if item.is_mar:
+        whole = _marked(whole)
+        if options.patient_key is None:
+            return (whole,)
+        try:
+            found = parse_mar_bundle(raw, FhirOptions(options.patient_key, options.payer_aliases))
+        except (IngestError, ValueError):
+            return (whole,)
+        return tuple(
+            _marked(by_patient(topology, mar_record(m), item.key, item.headers, item.source))
+            for m in found
+        )
+    try:
+        claims = claims_of_record(raw, content_type(item.headers), options)
+    except Exception:  # a parser bug: deciding the whole record says so
+        return (whole,)
+    if claims is None or isinstance(claims, RecordFailure):
+        return (whole,)
+    out = []
+    for c in claims:
+        kind = "application/edi-x12" if c.form is InputFormat.X12 else "application/fhir+json"
+        headers = [(k, v) for k, v in item.headers if k.lower() != "content-type"]
+        headers.append(("content-type", kind.encode()))
+        copy = by_patient(topology, c.original, item.key, headers, item.source)
+        ref = patient_key(c.decided)
+        out.append(dataclasses.replace(copy, key=ref or item.key))
+    return tuple(out)
+
+
+def _marked(record: OutRecord) -> OutRecord:
+    return dataclasses.replace(record, headers=(*record.headers, (RECORD_KIND, MAR_KIND)))

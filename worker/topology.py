@@ -46,6 +46,9 @@ Headers = tuple[tuple[str, bytes], ...]
 # What a repartitioned record says of the submitted record it copies.
 BY_PATIENT_SOURCE = "x-submitted-source"
 BY_PATIENT_KEY = "x-submitted-key"
+# A by-patient record holding a patient's MAR (schemas.mar.MarRecord), not a claim.
+RECORD_KIND = "x-record-kind"
+MAR_KIND = b"mar"
 
 
 class Topics(BaseModel):
@@ -375,7 +378,10 @@ def declare(names: Topics | None = None, evidence_retention_ms: int = KEEP_FOREV
             config=MappingProxyType({**_LARGE, "retention.ms": str(7 * 24 * 60 * 60 * 1000)}),
             headers=(
                 Header(BY_PATIENT_SOURCE, "the submitted record, topic:partition:offset"),
-                Header(BY_PATIENT_KEY, "the submitted record's key, when it had one"),
+                Header(BY_PATIENT_KEY, "the submitted record's key, when it had one", False),
+                Header(
+                    RECORD_KIND, "mar: the record is a patient's MAR (from mar.submitted)", False
+                ),
             ),
         ),
         courses=StoreSpec(

@@ -85,7 +85,11 @@ def test_headers_documented_are_exactly_those_written() -> None:
         topic = name.split(":", 1)[0]  # "<topic>:<message>"; Kafka topic names have no colon
         documented.setdefault(topic, set()).update(message.get("headers", {}).get("properties", {}))
     assert documented == {t.name: {h.name for h in t.headers} for t in TOPOLOGY.topics}
-    assert documented[NAMES.by_patient] == {"x-submitted-source", "x-submitted-key"}
+    assert documented[NAMES.by_patient] == {
+        "x-submitted-source",
+        "x-submitted-key",
+        "x-record-kind",
+    }
 
     source = SourceRef(topic=NAMES.submitted, partition=0, offset=0)
     ctx = DecisionContext(topology=TOPOLOGY, worker_id="w", max_claim_bytes=64_000)

@@ -10,15 +10,17 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from rules.courses import InCourse
 from rules.pack import RulePack, current_pack
 from schemas.audit import AuditEvent
 from schemas.course import CourseCorrection
 from schemas.decision import ReasonCode, ReviewRequest, ScrubbedClaim
 from worker import limits
 from worker.audit.chain import AuditRecord, sha256_hex
-from worker.course_judge import correction_body, judge_against
-from worker.decide import Decision, DecisionContext, decide, guarded, link
+from worker.course_judge import correction_body, decode
+from worker.decide import Decision, DecisionContext, guarded, judge, link
 from worker.ingest_judge import judge_claim, original_input
+from worker.patient_judge import assessing, superseding
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, Topology, declare
 
 # Reasons whose decision the worker's guards gave, which replay rebuilds from the reason.
@@ -131,27 +133,31 @@ def replay(
                 judgement, raw, event.source, topology, event.worker_id, event.decided_at,
                 event_time=event.event_time,
             )  # fmt: skip
+        # Decided within the patient's courses (the state its event kept), without its MAR
+        # (MAR-W1), as it came (X12, FHIR: the corrected 837 and finding locations again, no
+        # patient key needed), superseding an earlier decision: each as the event says.
+        kept = None
         if event.course_context_b64 is not None:
-            # Decided within the patient's courses: against the state its event kept.
             kept = base64.b64decode(event.course_context_b64)
-            judgement, course = judge_against(raw, None, ctx.judging, kept or None)
-            if course is not None:
-                triggers[event.event_id] = (course.corrections, pack)
-            return link(
-                judgement, raw, event.source, topology, event.worker_id, event.decided_at,
-                event_time=event.event_time, course_context=kept,
-            )  # fmt: skip
+        seen: list[InCourse] = []
+        assess_fn = assessing(decode(kept), kept is not None, bool(event.awaiting_mar), seen)
+        original = None
         if event.source_b64 is not None:
-            # Came as X12 or FHIR: the v1 JSON decided is ``raw``; the claim as it came gives
-            # the corrected 837 and the finding locations again (no patient key needed).
             original = base64.b64decode(event.source_b64)
-            claim = judge_claim(original_input(raw, original), None, ctx.judging)
-            return link(
-                claim.judgement, raw, event.source, topology, event.worker_id, event.decided_at,
-                event_time=event.event_time, original=original,
-                claim_index=_claim_index(event.event_id),
-            )  # fmt: skip
-        return decide(raw, None, event.source, ctx, event.decided_at, event_time=event.event_time)
+            judged = judge_claim(original_input(raw, original), None, ctx.judging, assess_fn)
+            judgement = judged.judgement
+        else:
+            judgement = judge(raw, None, ctx.judging, assess_fn)
+        if seen and seen[-1].state is not None:
+            triggers[event.event_id] = (seen[-1].corrections, pack)
+        if event.supersedes is not None:
+            judgement = superseding(judgement, event.supersedes)
+        return link(
+            judgement, raw, event.source, topology, event.worker_id, event.decided_at,
+            event_time=event.event_time, course_context=kept, original=original,
+            claim_index=_claim_index(event.event_id), awaiting_mar=bool(event.awaiting_mar),
+            supersedes=event.supersedes,
+        )  # fmt: skip
 
     # The corrections each course decision re-derives, by its event id: a correction event
     # follows its trigger in the same chain and is checked against what replay derived.

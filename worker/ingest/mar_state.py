@@ -18,6 +18,7 @@ every one of them has MAR, so that its correction is decided from the whole MAR 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -147,6 +148,7 @@ def awaiting(
     claim: SubmittedClaim,
     event_id: str,
     decided_on: date,
+    original: bytes | None = None,
 ) -> MarState:
     """``state`` with the claim recorded as decided without (all of) its MAR. A new version
     of the same claim replaces its earlier entry; an older version leaves a newer one."""
@@ -165,6 +167,7 @@ def awaiting(
         decided_at=decided_on,
         claim_json=claim_json.decode(),
         event_id=event_id,
+        original_b64=None if original is None else base64.b64encode(original).decode(),
     )
     others = tuple(c for c in base.awaiting if c.claim_id != claim.claim_id)
     return base.model_copy(update={"awaiting": (*others, entry)})
