@@ -28,8 +28,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -37,9 +36,12 @@ import pebble
 
 from rules.pack import RulePack, current_pack, load_pack_dir
 from schemas.decision import ReasonCode, RulePackRef
-from worker.course_judge import CourseOutcome, judge_in_course
 from worker.decide import Judgement, Judging, guarded, judge
+from worker.ingest_judge import ClaimJudgement, judge_record
 from worker.logs import get_logger
+from worker.patient_judge import PatientItem, PatientJudged, PatientOptions, judge_patient
+from worker.repartition import SplitItem, by_patient, marked, split
+from worker.topology import OutRecord
 
 log = get_logger("worker.deciders")
 
@@ -49,20 +51,9 @@ CHUNK_BYTES = 64 * 1024
 CHUNK_RECORDS = 32
 
 Item = tuple[bytes | None, bytes | None]  # a record's value and key
-
-
-@dataclass(frozen=True, slots=True)
-class CourseItem:
-    """A record to judge within its patient's courses: its value, its key (the one its
-    decision takes), and the patient's course state as it stands before it."""
-
-    raw: bytes | None
-    key: bytes | None
-    context: bytes | None
-    as_of: date  # the day it is decided: what the state's retention counts from
-
-
-InCourse = tuple[Judgement, CourseOutcome | None]
+# A record's value, key and content-type header: X12 and FHIR records hold several claims.
+RecordItem = tuple[bytes | None, bytes | None, bytes | None]
+Records = tuple[ClaimJudgement, ...]
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741
 
@@ -74,7 +65,8 @@ class PoolSpec:
     max_claim_bytes: int
     max_decision_bytes: int
     pack_dir: Path | None = None  # None: the shipped pack
-    course_retention_days: int = 400
+    patient: PatientOptions = field(default_factory=lambda: PatientOptions(False, False))
+    by_patient_topic: str = "oncoscrub.claims-by-patient"  # where repartitioned copies go
 
     def judging(self, pack: RulePack | None = None) -> Judging:
         return Judging(self.max_claim_bytes, self.max_decision_bytes, pack)
@@ -83,13 +75,14 @@ class PoolSpec:
 # -- inside a pool process ----------------------------------------------------------------
 
 _judging: Judging | None = None
+_spec: PoolSpec | None = None
 
 
 def _start_process(spec: PoolSpec) -> None:
-    global _judging, _retention_days
-    _retention_days = spec.course_retention_days
+    global _judging, _spec
     pack = load_pack_dir(spec.pack_dir) if spec.pack_dir else current_pack()
     _judging = spec.judging(pack)
+    _spec = spec
 
 
 def _process_judging() -> Judging:
@@ -98,13 +91,16 @@ def _process_judging() -> Judging:
     return _judging
 
 
+def _process_spec() -> PoolSpec:
+    if _spec is None:
+        raise RuntimeError("the pool process was not initialised")
+    return _spec
+
+
 def _pack_ref() -> RulePackRef:
     pack = _process_judging().pack
     assert pack is not None
     return pack.ref
-
-
-_retention_days = 400
 
 
 def _judge_chunk(items: Sequence[Item]) -> list[Judgement]:
@@ -112,11 +108,19 @@ def _judge_chunk(items: Sequence[Item]) -> list[Judgement]:
     return [judge(raw, key, judging) for raw, key in items]
 
 
-def _judge_course_chunk(items: Sequence[CourseItem]) -> list[InCourse]:
-    judging = _process_judging()
-    return [
-        judge_in_course(i.raw, i.key, judging, i.context, i.as_of, _retention_days) for i in items
-    ]
+def _judge_records_chunk(items: Sequence[RecordItem]) -> list[Records]:
+    judging, ingest = _process_judging(), _process_spec().patient.ingest
+    return [judge_record(raw, key, kind, judging, ingest) for raw, key, kind in items]
+
+
+def _judge_patient_chunk(items: Sequence[PatientItem]) -> list[PatientJudged]:
+    judging, options = _process_judging(), _process_spec().patient
+    return [judge_patient(item, judging, options) for item in items]
+
+
+def _split_chunk(items: Sequence[SplitItem]) -> list[tuple[OutRecord, ...]]:
+    spec = _process_spec()
+    return [split(spec.by_patient_topic, item, spec.patient.ingest) for item in items]
 
 
 # -- in the worker --------------------------------------------------------------------------
@@ -137,14 +141,16 @@ async def finished(future: Future[Any], timeout: float | None = None) -> bool:
     return True
 
 
-def _weight(item: Item | CourseItem) -> int:
-    if isinstance(item, CourseItem):
-        return len(item.raw or b"") + len(item.key or b"") + len(item.context or b"")
-    raw, key = item
-    return len(raw or b"") + len(key or b"")
+def _weight(item: object) -> int:
+    if isinstance(item, PatientItem):
+        return len(item.raw or b"") + len(item.course or b"") + len(item.mar or b"")
+    if isinstance(item, SplitItem):
+        return len(item.value or b"")
+    assert isinstance(item, tuple)
+    return sum(len(part or b"") for part in item)
 
 
-def chunks(items: Sequence[Item | CourseItem]) -> list[range]:
+def chunks(items: Sequence[object]) -> list[range]:
     """Consecutive items grouped by size: each range is one task."""
     out: list[range] = []
     start, size = 0, 0
@@ -231,19 +237,27 @@ class DecidingPool:
         ``deadline`` (``time.monotonic()``) passed, and always at least the first."""
         return await self._prefix(_Plain(self), items, deadline)
 
-    async def judge_prefix_in_course(
-        self, items: Sequence[CourseItem], deadline: float
-    ) -> list[InCourse]:
-        """As ``judge_prefix``, each record within its patient's courses (a guarded
-        decision leaves the courses as they were)."""
-        return await self._prefix(_Courses(self), items, deadline)
+    async def judge_records(self, items: Sequence[RecordItem], deadline: float) -> list[Records]:
+        """As ``judge_prefix``, each record with every claim it holds (X12, FHIR)."""
+        return await self._prefix(_Records(self), items, deadline)
+
+    async def judge_patients(
+        self, items: Sequence[PatientItem], deadline: float
+    ) -> list[PatientJudged]:
+        """As ``judge_prefix``, each by-patient record with its patient's state (a guarded
+        decision leaves the state as it was)."""
+        return await self._prefix(_Patients(self), items, deadline)
+
+    async def split(self, items: Sequence[SplitItem]) -> list[tuple[OutRecord, ...]]:
+        """Each submitted record cut per patient (``worker.repartition.split``), all of them."""
+        return await self._prefix(_Splits(self), items, float("inf"))
 
     async def _prefix(self, kind: _Kind[I, T], items: Sequence[I], deadline: float) -> list[T]:
         """At most two tasks per process are in flight: a task handed to pebble is sent to
         the processes at once and cannot be withdrawn (cancelling a task a process has
         taken ends the process), so what lies past a deadline is simply never sent.
         """
-        groups = chunks(items)  # type: ignore[arg-type]
+        groups = chunks(items)
         window = 2 * self.processes
         futures: list[Future[list[T]]] = []
         judged: list[T] = []
@@ -329,8 +343,33 @@ class _Plain(_Kind[Item, Judgement]):
         return self.pool._guarded(raw, key, code, message)
 
 
-class _Courses(_Kind[CourseItem, InCourse]):
-    task = staticmethod(_judge_course_chunk)
+class _Records(_Kind[RecordItem, Records]):
+    task = staticmethod(_judge_records_chunk)
 
-    def guarded(self, item: CourseItem, code: ReasonCode, message: str | None = None) -> InCourse:
-        return self.pool._guarded(item.raw, item.key, code, message), None
+    def guarded(self, item: RecordItem, code: ReasonCode, message: str | None = None) -> Records:
+        raw, key, _ = item
+        return (ClaimJudgement(self.pool._guarded(raw, key, code, message), raw or b"", None),)
+
+
+class _Patients(_Kind[PatientItem, PatientJudged]):
+    task = staticmethod(_judge_patient_chunk)
+
+    def guarded(
+        self, item: PatientItem, code: ReasonCode, message: str | None = None
+    ) -> PatientJudged:
+        j = self.pool._guarded(item.raw, item.key, code, message)
+        return PatientJudged((ClaimJudgement(j, item.raw or b"", None),), (False,), None,
+                             False, None, ())  # fmt: skip
+
+
+class _Splits(_Kind[SplitItem, tuple[OutRecord, ...]]):
+    task = staticmethod(_split_chunk)
+
+    def guarded(
+        self, item: SplitItem, code: ReasonCode, message: str | None = None
+    ) -> tuple[OutRecord, ...]:
+        # Too slow or lost while cutting: copied whole; deciding it guards it the same way.
+        copy = by_patient(
+            self.pool.spec.by_patient_topic, item.value, item.key, item.headers, item.source
+        )
+        return (marked(copy) if item.is_mar else copy,)

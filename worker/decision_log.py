@@ -21,20 +21,21 @@ log = get_logger("worker.processor")
 def batch_committed(
     tp: TopicPartition,
     records: Sequence[ConsumerRecord[Any, Any]],
-    decisions: Sequence[Decision],
+    decisions: Sequence[tuple[int, Decision]],
     outcomes: Counter[str],
     decide_s: float,
     txn_s: float,
     refs: ClaimRefs | None,
 ) -> None:
-    """``refs``: log each decision, its claim id as the digest ``refs`` gives; None: not."""
+    """``decisions``: each with the offset of its input record (an X12 record has one per
+    claim). ``refs``: log each decision, its claim id as the digest ``refs`` gives; None: not."""
     if refs is not None:
-        for record, decision in zip(records, decisions, strict=True):
+        for offset, decision in decisions:
             log.info(
                 "decision",
                 claim_ref=refs(decision.claim_id),
                 partition=tp.partition,
-                offset=record.offset,
+                offset=offset,
                 outcome=decision.outcome.value,
                 reasons=[r.value for r in decision.reasons] or None,
             )

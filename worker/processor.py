@@ -47,20 +47,31 @@ from aiokafka.errors import KafkaError, ProducerFenced
 from schemas.audit import AuditEvent, Outcome, SourceRef
 from worker import committed_reader, decision_log, repartition, topic_check
 from worker.audit.heads import ChainHeadStore, checkpoint
-from worker.course_judge import CourseOutcome, link_correction
+from worker.course_judge import link_correction
 from worker.course_sweep import CourseSweep
-from worker.decide import Decision, Judgement, link
-from worker.deciders import CourseItem, DecidingPool, PoolSpec
+from worker.decide import Decision, link
+from worker.deciders import DecidingPool, PoolSpec
+from worker.ingest.record import IngestOptions
 from worker.logs import ClaimRefs, get_logger
 from worker.metrics import Stats, WorkerMetrics
+from worker.patient_judge import PatientItem, PatientJudged, PatientOptions, claim_index
+from worker.repartition import SplitItem
 from worker.settings import Settings
 from worker.stores import ChangelogStore, RawCodec, StateRecord, StateStore
-from worker.topology import OutRecord, declare
+from worker.topology import MAR_KIND, RECORD_KIND, OutRecord, declare
 from worker.tracing import Tracing, Transaction
 from worker.transactions import open_producer, write_transaction
 from worker.version import version_story
 
 log = get_logger("worker.processor")
+
+
+def ingest_options(settings: Settings) -> IngestOptions:
+    """What reading X12 and FHIR takes from the settings."""
+    key = settings.patient_ref_key
+    return IngestOptions(
+        None if key is None else key.get_secret_value().encode(), dict(settings.payer_aliases)
+    )
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -99,7 +110,14 @@ class ClaimProcessor:
                 settings.max_claim_bytes,
                 settings.max_decision_bytes,
                 settings.rule_pack_dir,
-                settings.course_retention_days,
+                PatientOptions(
+                    settings.courses,
+                    settings.mar_join,
+                    settings.course_retention_days,
+                    settings.mar_keep_days,
+                    ingest_options(settings),
+                ),
+                self.topology.by_patient.name,
             ),
             processes=settings.decide_processes,
             budget_s=settings.record_budget_s,
@@ -426,7 +444,7 @@ class ClaimProcessor:
         p = tp.partition
         decides = self._decides(tp)
         began = time.perf_counter()
-        decisions: list[Decision] = []
+        decisions: list[tuple[int, Decision]] = []
         corrections: list[Decision] = []
         findings: Counter[tuple[str, str]] = Counter()
         with txn.decide():
@@ -435,7 +453,7 @@ class ClaimProcessor:
                     tp, records, deadline, txn
                 )
             else:
-                writes = [self._repartitioned(tp, r, txn) for r in records]
+                writes = await self._repartitioned(tp, records, txn)
         decided = time.perf_counter()
         try:
             with txn.commit(len(records)):
@@ -458,7 +476,7 @@ class ClaimProcessor:
             return len(records)
         for store in self.stores:
             store.committed(p)  # only now: an aborted batch leaves the state where it was
-        everything = (*decisions, *corrections)
+        everything = (*(d for _, d in decisions), *corrections)
         outcomes = Counter(d.outcome.value for d in everything)
         dead = Counter(d.reasons[0].value for d in everything if d.outcome is Outcome.DEAD_LETTER)
         for _ in records:  # per record: the pool decides a transaction's records together
@@ -479,33 +497,58 @@ class ClaimProcessor:
         )  # fmt: skip
         return len(records)
 
-    def _repartitioned(
-        self, tp: TopicPartition, r: ConsumerRecord[Any, Any], txn: Transaction
-    ) -> OutRecord:
-        source = f"{tp.topic}:{tp.partition}:{r.offset}"
-        kept = [(k, v) for k, v in r.headers or () if k not in ("traceparent", "tracestate")]
-        headers = [*kept, *txn.headers_for(r.headers)]
-        return repartition.by_patient(self.topology, r.value, r.key, headers, source)
+    async def _repartitioned(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], txn: Transaction
+    ) -> list[OutRecord | StateRecord]:
+        """The by-patient copies of submitted records (claims, or with the MAR join the MAR),
+        in order: a JSON claim's on the loop, what must be parsed first in the pool."""
+        is_mar = tp.topic == self.topology.mar_submitted.name
+        items: list[SplitItem | OutRecord] = []
+        for r in records:
+            source = f"{tp.topic}:{tp.partition}:{r.offset}"
+            kept = [(k, v) for k, v in r.headers or () if k not in ("traceparent", "tracestate")]
+            headers = (*kept, *txn.headers_for(r.headers))
+            if repartition.needs_reading(r.value, headers, is_mar):
+                items.append(SplitItem(r.value, r.key, headers, source, is_mar))
+            else:
+                items.append(
+                    repartition.by_patient(
+                        self.topology.by_patient.name, r.value, r.key, headers, source
+                    )
+                )
+        parsed = iter(await self.pool.split([i for i in items if isinstance(i, SplitItem)]))
+        out: list[OutRecord | StateRecord] = []
+        for item in items:
+            out.extend(next(parsed) if isinstance(item, SplitItem) else (item,))
+        return out
+
+    def _patient_item(
+        self, p: int, r: ConsumerRecord[Any, Any], decided_at: datetime
+    ) -> PatientItem:
+        # The by-patient record is keyed by patient; its decisions take the key it was
+        # submitted with.
+        headers = r.headers or ()
+        return PatientItem(
+            raw=r.value,
+            key=repartition.submitted_key(headers),
+            content_type=repartition.content_type(headers),
+            is_mar=(RECORD_KIND, MAR_KIND) in headers,
+            course=None if r.key is None else self._courses.get(p, r.key),
+            mar=None if r.key is None else self._mar.get(p, r.key),
+            as_of=decided_at.date(),
+            origin=f"{r.topic}:{p}:{r.offset}",
+        )
 
     async def _judged(
         self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], deadline: float,
         decided_at: datetime,
-    ) -> list[tuple[Judgement, CourseOutcome | None]]:  # fmt: skip
-        if not self._courses_on:
-            plain = await self.pool.judge_prefix([(r.value, r.key) for r in records], deadline)
-            return [(j, None) for j in plain]
-        # The by-patient record is keyed by patient; its decision takes the key it was
-        # submitted with.
-        items = [
-            CourseItem(
-                r.value,
-                repartition.submitted_key(r.headers or ()),
-                None if r.key is None else self._courses.get(tp.partition, r.key),
-                decided_at.date(),
-            )
-            for r in records
-        ]
-        return await self.pool.judge_prefix_in_course(items, deadline)
+    ) -> list[PatientJudged]:  # fmt: skip
+        if not self._by_patient:
+            items = [(r.value, r.key, repartition.content_type(r.headers or ())) for r in records]
+            judged = await self.pool.judge_records(items, deadline)
+            return [PatientJudged(j, (False,) * len(j), None, False, None, ()) for j in judged]
+        patients = [self._patient_item(tp.partition, r, decided_at) for r in records]
+        return await self.pool.judge_patients(patients, deadline)
 
     async def _decide(
         self,
@@ -515,49 +558,75 @@ class ClaimProcessor:
         txn: Transaction,
     ) -> tuple[
         list[ConsumerRecord[Any, Any]],
-        list[Decision],
+        list[tuple[int, Decision]],
         list[Decision],
         list[OutRecord | StateRecord],
         Counter[tuple[str, str]],
     ]:
-        """The records decided before the deadline, their decisions (one each), the course
-        corrections they caused, and everything the transaction writes (in chain order)."""
+        """The records decided before the deadline, their decisions (one per claim, with its
+        record's offset), the corrections they caused (course and MAR), and everything the
+        transaction writes (in chain order)."""
         p = tp.partition
         decided_at = datetime.now(UTC)
         judged = await self._judged(tp, records, deadline, decided_at)
         records = records[: len(judged)]
         head = self._chain_heads.head(p)
-        decisions: list[Decision] = []
+        decisions: list[tuple[int, Decision]] = []
         corrections: list[Decision] = []
         chained: list[Decision] = []
         findings: Counter[tuple[str, str]] = Counter()
-        for r, (judgement, course) in zip(records, judged, strict=True):
-            findings.update((rule, severity.value) for rule, severity in judgement.findings)
+        worker_id = self.settings.worker_id
+        for r, patient in zip(records, judged, strict=True):
             source = SourceRef(topic=tp.topic, partition=p, offset=r.offset)
             published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
-            decision = link(
-                judgement, r.value, source, self.topology, self.settings.worker_id,
-                decided_at, head, published, None if course is None else course.context or b"",
-                txn.traceparent_for(r.headers),
-            )  # fmt: skip
-            head = decision.chain_after
-            decisions.append(decision)
-            chained.append(decision)
-            if course is None or r.key is None:
+            traceparent = txn.traceparent_for(r.headers)
+            course = patient.course
+            context = None if course is None else course.context or b""
+            for n, (claim, waited) in enumerate(
+                zip(patient.claims, patient.awaiting_mar, strict=True)
+            ):
+                j = claim.judgement
+                findings.update((rule, severity.value) for rule, severity in j.findings)
+                index = claim_index(n, len(patient.claims), claim.original is not None)
+                decision = link(
+                    j, claim.decided, source, self.topology, worker_id, decided_at, head,
+                    published, context, traceparent, claim.original, index, waited,
+                )  # fmt: skip
+                head = decision.chain_after
+                decisions.append((r.offset, decision))
+                chained.append(decision)
+            if r.key is None:
                 continue
-            if course.state is None:
-                self._courses.delete(p, r.key)
-            else:
-                self._courses.put(p, r.key, course.state)
-            if course.corrections:
-                trigger = AuditEvent.model_validate_json(decision.audit.value)
-                for c in course.corrections:
-                    correction = link_correction(
-                        c, trigger, self.topology, self.settings.worker_id, decided_at, head
-                    )
-                    head = correction.chain_after
-                    corrections.append(correction)
-                    chained.append(correction)
+            if course is not None:
+                if course.state is None:
+                    self._courses.delete(p, r.key)
+                else:
+                    self._courses.put(p, r.key, course.state)
+                if course.corrections and chained:
+                    trigger = AuditEvent.model_validate_json(chained[-1].audit.value)
+                    for c in course.corrections:
+                        made = link_correction(
+                            c, trigger, self.topology, worker_id, decided_at, head
+                        )
+                        head = made.chain_after
+                        corrections.append(made)
+                        chained.append(made)
+            if patient.mar_changed:
+                if patient.mar_state is None:
+                    self._mar.delete(p, r.key)
+                else:
+                    self._mar.put(p, r.key, patient.mar_state)
+            for n, fix in enumerate(patient.corrections):
+                cj = fix.judged
+                findings.update((rule, sev.value) for rule, sev in cj.judgement.findings)
+                made = link(
+                    cj.judgement, cj.decided, source, self.topology, worker_id, decided_at,
+                    head, published, None, traceparent, cj.original, n + 1,
+                    supersedes=fix.supersedes,
+                )  # fmt: skip
+                head = made.chain_after
+                corrections.append(made)
+                chained.append(made)
         if self._courses_on:
             touched = {r.key for r in records if r.key is not None}
             self._sweep.sweep(p, decided_at.date(), touched)

@@ -31,7 +31,6 @@ from worker.topology import (
     RECORD_KIND,
     Headers,
     OutRecord,
-    Topology,
 )
 
 # The patient reference is an Identifier (schemas.base): short. A longer or non-string
@@ -57,22 +56,20 @@ def patient_key(value: bytes | None) -> bytes | None:
 
 
 def by_patient(
-    topology: Topology,
+    topic: str,
     value: bytes | None,
     key: bytes | None,
     headers: Sequence[tuple[str, bytes]],
     source: str,
 ) -> OutRecord:
-    """The copy of a submitted record on the by-patient topic."""
+    """The copy of a submitted record on the by-patient topic (``topic``)."""
     kept: Headers = tuple(
         (k, v) for k, v in headers if k not in (BY_PATIENT_SOURCE, BY_PATIENT_KEY)
     )
     kept += ((BY_PATIENT_SOURCE, source.encode()),)
     if key is not None:
         kept += ((BY_PATIENT_KEY, key),)
-    return OutRecord(
-        topology.by_patient.name, patient_key(value) or key, value or b"", kept, partition=None
-    )
+    return OutRecord(topic, patient_key(value) or key, value or b"", kept, partition=None)
 
 
 def submitted_key(headers: Sequence[tuple[str, bytes]]) -> bytes | None:
@@ -107,15 +104,15 @@ class SplitItem:
     is_mar: bool
 
 
-def split(topology: Topology, item: SplitItem, options: IngestOptions) -> tuple[OutRecord, ...]:
+def split(topic: str, item: SplitItem, options: IngestOptions) -> tuple[OutRecord, ...]:
     """The by-patient records of an X12 interchange (one per claim: its one-claim
     interchange, keyed by its patient reference), a FHIR claim Bundle, or a MAR Bundle (one
     ``schemas.mar.MarRecord`` per patient). A record that cannot be read is copied whole,
     under its own key: deciding it gives its located reasons (review or dead letter)."""
     raw = item.value or b""
-    whole = by_patient(topology, item.value, item.key, item.headers, item.source)
+    whole = by_patient(topic, item.value, item.key, item.headers, item.source)
     if item.is_mar:
-        whole = _marked(whole)
+        whole = marked(whole)
         if options.patient_key is None:
             return (whole,)
         try:
@@ -123,7 +120,7 @@ def split(topology: Topology, item: SplitItem, options: IngestOptions) -> tuple[
         except (IngestError, ValueError):
             return (whole,)
         return tuple(
-            _marked(by_patient(topology, mar_record(m), item.key, item.headers, item.source))
+            marked(by_patient(topic, mar_record(m), item.key, item.headers, item.source))
             for m in found
         )
     try:
@@ -137,11 +134,12 @@ def split(topology: Topology, item: SplitItem, options: IngestOptions) -> tuple[
         kind = "application/edi-x12" if c.form is InputFormat.X12 else "application/fhir+json"
         headers = [(k, v) for k, v in item.headers if k.lower() != "content-type"]
         headers.append(("content-type", kind.encode()))
-        copy = by_patient(topology, c.original, item.key, headers, item.source)
+        copy = by_patient(topic, c.original, item.key, headers, item.source)
         ref = patient_key(c.decided)
         out.append(dataclasses.replace(copy, key=ref or item.key))
     return tuple(out)
 
 
-def _marked(record: OutRecord) -> OutRecord:
+def marked(record: OutRecord) -> OutRecord:
+    """The copy marked as a patient's MAR."""
     return dataclasses.replace(record, headers=(*record.headers, (RECORD_KIND, MAR_KIND)))

@@ -13,11 +13,12 @@ import socket
 from pathlib import Path
 from typing import Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from worker import limits
 from worker.cpu_quota import available_cpus
+from worker.ingest.patient_ref import MIN_KEY_BYTES
 from worker.kafka_client import KafkaConnection, KafkaSecurity
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, KEEP_FOREVER_MS, Topics
 
@@ -121,6 +122,13 @@ class Settings(BaseSettings, KafkaSecurity):
     # platform's id may be, or embed, a record number. Unset: a random key per process,
     # so digests do not match across workers and restarts: set it in production.
     log_id_key: SecretStr | None = None
+
+    @field_validator("patient_ref_key")
+    @classmethod
+    def _key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"must be at least {MIN_KEY_BYTES} bytes")
+        return value
 
     @model_validator(mode="after")
     def _sizes_close(self) -> Self:

@@ -48,7 +48,9 @@ DELIVERY = claim("delivery", *fx("77412", days(START, 20)[5], 10))
 
 def test_the_patient_reference_keys_the_copy_and_the_submitted_key_travels_beside_it() -> None:
     value = raw(PLAN)
-    copy = by_patient(TOPOLOGY, value, b"claim-key", [("traceparent", b"t")], "s:1:5")
+    copy = by_patient(
+        TOPOLOGY.by_patient.name, value, b"claim-key", [("traceparent", b"t")], "s:1:5"
+    )
     assert copy.key == PLAN.patient_ref.encode() == patient_key(value)
     assert copy.value == value and copy.partition is None and copy.topic == TOPOLOGY.by_patient.name
     assert dict(copy.headers)[BY_PATIENT_SOURCE] == b"s:1:5"
@@ -58,7 +60,7 @@ def test_the_patient_reference_keys_the_copy_and_the_submitted_key_travels_besid
 
 def test_unreadable_input_keeps_its_own_key() -> None:
     for value in (b"\xff", b"[1]", b'{"patient_ref": 7}', b""):
-        copy = by_patient(TOPOLOGY, value, b"k", [], "s:0:0")
+        copy = by_patient(TOPOLOGY.by_patient.name, value, b"k", [], "s:0:0")
         assert copy.key == b"k" and patient_key(value) is None
         assert BY_PATIENT_KEY in dict(copy.headers)
 

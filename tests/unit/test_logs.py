@@ -166,7 +166,7 @@ def test_a_decision_line_carries_the_claims_keyed_digest_never_its_id(logs: Any)
     class Record:
         offset = 9
 
-    decision_log.batch_committed(TopicPartition("t", 0), [Record()], [decision],  # type: ignore[list-item]
+    decision_log.batch_committed(TopicPartition("t", 0), [Record()], [(9, decision)],  # type: ignore[list-item]
                                  Counter(["scrubbed"]), 0.01, 0.02, refs)  # fmt: skip
     logged = logs()
     text = json.dumps(logged)
