@@ -90,8 +90,10 @@ def test_an_invalid_bundle_fails_whole_with_located_reasons() -> None:
 
 
 def test_unknown_forms_and_a_missing_key_fail_whole() -> None:
-    unknown = claims_of_record(b"<claim/>", None, OPTIONS)
+    unknown = claims_of_record(b"<claim/>", "application/xml", OPTIONS)
     assert isinstance(unknown, RecordFailure) and unknown.code is ReasonCode.UNKNOWN_FORMAT
+    # Unnamed, it is read as JSON, whose reader says what is wrong (not_json).
+    assert claims_of_record(b"<claim/>", None, OPTIONS) is None
     keyless = IngestOptions(None)
     text = interchange([sample("02-office-visit.json")], "P").encode()
     bundle = claim_bundle(sample("01-facility-chemo.json")).encode()

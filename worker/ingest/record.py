@@ -109,7 +109,11 @@ def claims_of_record(
     if form is InputFormat.JSON_V1:
         return None
     if form is InputFormat.UNKNOWN:
-        return RecordFailure(ReasonCode.UNKNOWN_FORMAT, (_UNKNOWN,))
+        # Named by a header as a form this worker does not read: refused as such. Unnamed:
+        # read as JSON, whose reader says precisely what is wrong (not_json, not_an_object).
+        if content_type:
+            return RecordFailure(ReasonCode.UNKNOWN_FORMAT, (_UNKNOWN,))
+        return None
     if form is InputFormat.X12:
         try:
             sources = split(read_interchange(raw, segment_ids))
