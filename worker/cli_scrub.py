@@ -123,6 +123,14 @@ def scrub_cmd(
             "(one interchange per claim).",
         ),
     ] = None,
+    courses: Annotated[
+        bool,
+        typer.Option(
+            "--courses",
+            help="Decide with the course store: the file's claims (a course billed over "
+            "several claims) checked across claims, in the file's order, corrections included.",
+        ),
+    ] = False,
 ) -> None:
     """Scrub a file of claims without Kafka: same engine, same decisions. Files written are
     0600."""
@@ -177,6 +185,7 @@ def scrub_cmd(
                 options=options,
                 content_type=_CONTENT_TYPES[form],
                 x12_out=x12_sink,
+                courses=courses,
             )
         if audit_sink is not None and audit_file is not None:
             audit_sink.flush()

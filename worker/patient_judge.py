@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import ValidationError
 
@@ -31,13 +31,14 @@ from rules.checks.mar import without_mar
 from rules.courses import InCourse, assess_in_course
 from rules.courses import expire as expire_courses
 from rules.pack import RulePack, current_pack
-from schemas.audit import Outcome
+from schemas.audit import AuditEvent, Outcome, SourceRef
 from schemas.claim import SubmittedClaim
 from schemas.course import PatientCourses
 from schemas.decision import ReasonCode, ReviewRequest, ScrubbedClaim
 from schemas.mar import MarState
-from worker.course_judge import CourseOutcome, decode
-from worker.decide import AssessFn, Judgement, Judging, dead_letter, judge
+from worker.audit.chain import ChainHead
+from worker.course_judge import CourseOutcome, decode, link_correction
+from worker.decide import AssessFn, Decision, Judgement, Judging, dead_letter, judge, link
 from worker.ingest.mar_state import (
     add_mar,
     awaiting,
@@ -49,6 +50,7 @@ from worker.ingest.reasons import IngestError
 from worker.ingest.record import ClaimInput, IngestOptions, RecordFailure, claims_of_record
 from worker.ingest.sniff import InputFormat
 from worker.ingest_judge import ClaimJudgement, judge_claim, judge_record
+from worker.topology import Topology
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,3 +245,54 @@ def _mar_record(
             cj = dataclasses.replace(cj, judgement=superseding(cj.judgement, waited.event_id))
         corrections.append(Correction(cj, waited.event_id))
     return PatientJudged((), (), None, True, _encoded(released.state), tuple(corrections))
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """A by-patient record's decisions, linked into the audit chain in order: the record's own
+    (one per claim), then course corrections, then MAR corrections."""
+
+    decisions: tuple[Decision, ...]
+    corrections: tuple[Decision, ...]
+    head: ChainHead
+
+
+def link_patient(
+    judged: PatientJudged,
+    source: SourceRef,
+    topology: Topology,
+    worker_id: str,
+    decided_at: datetime,
+    head: ChainHead,
+    published: datetime | None = None,
+    traceparent: str | None = None,
+) -> Linked:
+    """The records of one judged record, chained from ``head`` (the worker and batch mode)."""
+    course = judged.course
+    context = None if course is None else course.context or b""
+    decisions: list[Decision] = []
+    corrections: list[Decision] = []
+    count = len(judged.claims)
+    for n, (claim, waited) in enumerate(zip(judged.claims, judged.awaiting_mar, strict=True)):
+        made = link(
+            claim.judgement, claim.decided, source, topology, worker_id, decided_at, head,
+            published, context, traceparent, claim.original,
+            claim_index(n, count, claim.original is not None), waited,
+        )  # fmt: skip
+        head = made.chain_after
+        decisions.append(made)
+    if course is not None and course.corrections and decisions:
+        trigger = AuditEvent.model_validate_json(decisions[-1].audit.value)
+        for c in course.corrections:
+            made = link_correction(c, trigger, topology, worker_id, decided_at, head)
+            head = made.chain_after
+            corrections.append(made)
+    for n, fix in enumerate(judged.corrections):
+        cj = fix.judged
+        made = link(
+            cj.judgement, cj.decided, source, topology, worker_id, decided_at, head, published,
+            None, traceparent, cj.original, n + 1, supersedes=fix.supersedes,
+        )  # fmt: skip
+        head = made.chain_after
+        corrections.append(made)
+    return Linked(tuple(decisions), tuple(corrections), head)

@@ -44,17 +44,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError, ProducerFenced
 
-from schemas.audit import AuditEvent, Outcome, SourceRef
+from schemas.audit import Outcome, SourceRef
 from worker import committed_reader, decision_log, repartition, topic_check
 from worker.audit.heads import ChainHeadStore, checkpoint
-from worker.course_judge import link_correction
 from worker.course_sweep import CourseSweep
-from worker.decide import Decision, link
+from worker.decide import Decision
 from worker.deciders import DecidingPool, PoolSpec
 from worker.ingest.record import IngestOptions
 from worker.logs import ClaimRefs, get_logger
 from worker.metrics import Stats, WorkerMetrics
-from worker.patient_judge import PatientItem, PatientJudged, PatientOptions, claim_index
+from worker.patient_judge import PatientItem, PatientJudged, PatientOptions, link_patient
 from worker.repartition import SplitItem
 from worker.settings import Settings
 from worker.stores import ChangelogStore, RawCodec, StateRecord, StateStore
@@ -579,54 +578,28 @@ class ClaimProcessor:
         for r, patient in zip(records, judged, strict=True):
             source = SourceRef(topic=tp.topic, partition=p, offset=r.offset)
             published = datetime.fromtimestamp(r.timestamp / 1000, UTC)
-            traceparent = txn.traceparent_for(r.headers)
-            course = patient.course
-            context = None if course is None else course.context or b""
-            for n, (claim, waited) in enumerate(
-                zip(patient.claims, patient.awaiting_mar, strict=True)
-            ):
-                j = claim.judgement
-                findings.update((rule, severity.value) for rule, severity in j.findings)
-                index = claim_index(n, len(patient.claims), claim.original is not None)
-                decision = link(
-                    j, claim.decided, source, self.topology, worker_id, decided_at, head,
-                    published, context, traceparent, claim.original, index, waited,
-                )  # fmt: skip
-                head = decision.chain_after
-                decisions.append((r.offset, decision))
-                chained.append(decision)
+            linked = link_patient(
+                patient, source, self.topology, worker_id, decided_at, head, published,
+                txn.traceparent_for(r.headers),
+            )  # fmt: skip
+            head = linked.head
+            for claim in (*patient.claims, *(fix.judged for fix in patient.corrections)):
+                findings.update((rule, sev.value) for rule, sev in claim.judgement.findings)
+            decisions.extend((r.offset, d) for d in linked.decisions)
+            corrections.extend(linked.corrections)
+            chained.extend((*linked.decisions, *linked.corrections))
             if r.key is None:
                 continue
-            if course is not None:
-                if course.state is None:
+            if patient.course is not None:
+                if patient.course.state is None:
                     self._courses.delete(p, r.key)
                 else:
-                    self._courses.put(p, r.key, course.state)
-                if course.corrections and chained:
-                    trigger = AuditEvent.model_validate_json(chained[-1].audit.value)
-                    for c in course.corrections:
-                        made = link_correction(
-                            c, trigger, self.topology, worker_id, decided_at, head
-                        )
-                        head = made.chain_after
-                        corrections.append(made)
-                        chained.append(made)
+                    self._courses.put(p, r.key, patient.course.state)
             if patient.mar_changed:
                 if patient.mar_state is None:
                     self._mar.delete(p, r.key)
                 else:
                     self._mar.put(p, r.key, patient.mar_state)
-            for n, fix in enumerate(patient.corrections):
-                cj = fix.judged
-                findings.update((rule, sev.value) for rule, sev in cj.judgement.findings)
-                made = link(
-                    cj.judgement, cj.decided, source, self.topology, worker_id, decided_at,
-                    head, published, None, traceparent, cj.original, n + 1,
-                    supersedes=fix.supersedes,
-                )  # fmt: skip
-                head = made.chain_after
-                corrections.append(made)
-                chained.append(made)
         if self._courses_on:
             touched = {r.key for r in records if r.key is not None}
             self._sweep.sweep(p, decided_at.date(), touched)
