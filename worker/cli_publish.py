@@ -26,6 +26,7 @@ from rich.console import Console
 
 from schemas.claim import SubmittedClaim
 from schemas.errors import review_reasons
+from worker.ingest.sniff import InputFormat, sniff
 from worker.kafka_client import KafkaConnection
 from worker.settings import Settings
 
@@ -42,6 +43,7 @@ class NothingSentError(RuntimeError):
 class Item:
     where: str  # "line 3", "item 2" (1-based), or "the file"
     value: bytes
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,21 @@ def read_items(data: bytes) -> Iterator[Item]:
     for n, line in enumerate(data.splitlines(), start=1):
         if line.strip():
             yield Item(f"line {n}", line.strip())
+
+
+def whole_form(path: Path, data: bytes, mar: bool) -> str | None:
+    """The content type of a file sent as one record (an 837 interchange, a FHIR Bundle);
+    None for JSON claims, sent one by one."""
+    if mar:
+        return "application/fhir+json"
+    if path.suffix.lower() in (".837", ".x12", ".edi"):
+        return "application/edi-x12"
+    form = sniff(data)
+    if form is InputFormat.X12:
+        return "application/edi-x12"
+    if form is InputFormat.FHIR:
+        return "application/fhir+json"
+    return None
 
 
 def claim_key(item: Item, validate: bool) -> bytes | Problem | None:
@@ -126,7 +143,9 @@ async def send_all(
         pending: list[tuple[Item, asyncio.Future[object]]] = []
         for item, key in claims:
             try:
-                pending.append((item, await producer.send(topic, item.value, key=key)))
+                headers = [("content-type", item.content_type.encode())]
+                sent = await producer.send(topic, item.value, key=key, headers=headers)
+                pending.append((item, sent))
             except KafkaError as e:
                 failed.append(Problem(item.where, _kafka_reason(e)))
         for item, delivery in pending:
@@ -150,7 +169,8 @@ def publish_cmd(
             metavar="FILE",
             exists=True,
             dir_okay=False,
-            help="Claims as JSON, a JSON array or JSON Lines.",
+            help="Claims as JSON, a JSON array or JSON Lines; an X12 837 interchange "
+            "(.837/.x12/.edi or content starting ISA) or a FHIR Bundle, sent whole.",
         ),
     ],
     topic: Annotated[
@@ -166,6 +186,14 @@ def publish_cmd(
             "fail (--no-validate sends them as they are, for the worker to route).",
         ),
     ] = True,
+    mar: Annotated[
+        bool,
+        typer.Option(
+            "--mar",
+            help="The file is a FHIR MAR Bundle: send it to the MAR topic "
+            "(ONCOSCRUB_TOPICS__MAR_SUBMITTED) for the MAR join.",
+        ),
+    ] = False,
 ) -> None:
     """Send a file of claims to a running worker's input topic, keyed by claim id.
 
@@ -173,20 +201,21 @@ def publish_cmd(
     delivered, or the brokers or topic not there); 2 usage or input error (no claim in it).
     """
     settings = Settings()
-    target = topic or settings.topics.submitted
+    target = topic or (settings.topics.mar_submitted if mar else settings.topics.submitted)
     try:
         data = path.read_bytes()
     except OSError as e:
         err.print(f"[red]error[/]: {path}: {e.strerror}", highlight=False)
         raise typer.Exit(2) from None
-    items = list(read_items(data))
+    form = whole_form(path, data, mar)
+    items = [Item("the file", data, form)] if form else list(read_items(data))
     if not items:
         err.print(f"[red]error[/]: {path} holds no claim", highlight=False)
         raise typer.Exit(2)
     rejected: list[Problem] = []
     ready: list[tuple[Item, bytes | None]] = []
     for item in items:
-        key = claim_key(item, validate)
+        key = None if form else claim_key(item, validate)
         if isinstance(key, Problem):
             rejected.append(key)
         else:

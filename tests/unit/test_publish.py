@@ -109,3 +109,15 @@ def test_help_documents_the_exit_codes() -> None:
     assert "Exit codes: 0 every claim published; 1 some claim was not" in " ".join(
         result.stdout.split()
     )
+
+
+def test_an_837_or_a_bundle_is_sent_whole_with_its_content_type(tmp_path: Path) -> None:
+    from worker.cli_publish import whole_form
+
+    x12 = b"ISA*00*          *00*          *ZZ*SENDER~"
+    assert whole_form(tmp_path / "claims.837", b"anything", mar=False) == "application/edi-x12"
+    assert whole_form(tmp_path / "claims.txt", x12, mar=False) == "application/edi-x12"
+    bundle = b'{"resourceType": "Bundle", "type": "collection", "entry": []}'
+    assert whole_form(tmp_path / "b.json", bundle, mar=False) == "application/fhir+json"
+    assert whole_form(tmp_path / "mar.json", bundle, mar=True) == "application/fhir+json"
+    assert whole_form(tmp_path / "c.json", b'{"claim_id": "C-1"}', mar=False) is None
