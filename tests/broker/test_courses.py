@@ -6,6 +6,8 @@ once through a kill -9 and a rebalance."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +26,7 @@ from schemas import AuditEvent
 from schemas.claim import SubmittedClaim
 from schemas.decision import ReasonCode, ReviewRequest
 from tests.broker.test_crash_and_rebalance import SMALL_BATCHES, assert_chain_intact
-from tests.rules.course_builder import claim, days, fx, on
+from tests.rules.course_builder import claim, days, fx, on, run
 from worker.cli_course import read_courses
 from worker.settings import Settings
 from worker.topology import Topics
@@ -174,3 +176,77 @@ async def test_course_state_survives_kill_and_rebalance_exactly_once(
         on_record = await fractions_on_record(kafka_bootstrap, topics, p)
         assert on_record["77412"] == 10, p  # no fraction counted twice, none lost
         assert on_record["77427"] == 2, p
+
+
+def shifted(c: SubmittedClaim, by: timedelta, patient: str, prefix: str) -> SubmittedClaim:
+    """The claim moved by whole weeks (weekdays kept), under another patient and claim id."""
+    lines = tuple(
+        line.model_copy(update={"date_of_service": line.date_of_service + by})
+        for line in c.service_lines
+    )
+    return c.model_copy(
+        update={
+            "claim_id": f"{prefix}-{c.claim_id}",
+            "patient_ref": patient,
+            "statement_from": c.statement_from + by,
+            "statement_to": c.statement_to + by,
+            "service_lines": lines,
+        }
+    )
+
+
+def recent(claims: list[SubmittedClaim], patient: str, prefix: str) -> list[SubmittedClaim]:
+    """The scenario's claims as if its last service were about three weeks ago: the worker
+    decides on today's date, and a course settled a year ago is compacted."""
+    last = max(line.date_of_service for c in claims for line in c.service_lines)
+    weeks = (datetime.now(UTC).date() - last).days // 7 - 3
+    return [shifted(c, timedelta(weeks=weeks), patient, prefix) for c in claims]
+
+
+def _verdict(rule_id: str) -> bool:
+    # RO-CC16 only informs (which in-claim findings a shared course supersedes) and, being
+    # informational, never causes a correction: whether a claim last heard it depends on
+    # the order its course's claims arrived in. Every other course finding is compared.
+    return rule_id.startswith("RO-CC") and rule_id != "RO-CC16"
+
+
+def course_findings_last_told(out: Outputs) -> dict[str, tuple[str, ...]]:
+    """Each claim's RO-CC findings as the worker last told them: its decision, then every
+    correction for it, in audit-chain order (a patient's records share one partition)."""
+    bodies = {hashlib.sha256(r.value).hexdigest(): r.value for r in out.decisions}
+    told: dict[str, tuple[str, ...]] = {}
+    for event in sorted(audit_events(out), key=lambda e: (e.source.partition, e.seq)):
+        body = json.loads(bodies[event.output_sha256])
+        told[event.claim_id or ""] = tuple(
+            f["rule_id"] for f in body.get("findings", ()) if _verdict(f["rule_id"])
+        )
+    return told
+
+
+@pytest.mark.parametrize("scenario", ["R1", "R6"])
+async def test_the_spec_courses_in_order_and_out_of_order_end_as_the_pure_model_says(
+    kafka_bootstrap: str, topics: Topics, scenario: str
+) -> None:
+    from tests.rules.test_course_model import final, r1, r6
+
+    claims = r1() if scenario == "R1" else r6(18, 4)
+    in_order = recent(claims, f"PAT-{scenario}-A", f"{scenario}A")
+    reversed_ = list(reversed(recent(claims, f"PAT-{scenario}-B", f"{scenario}B")))
+    async with InProcessWorker(kafka_bootstrap, topics, courses=True, batch_max_records=50):
+        await produce(kafka_bootstrap, topics.submitted, items(in_order + reversed_))
+        out = await wait_for_claims(kafka_bootstrap, topics, 2 * len(claims), timeout=300)
+    told = course_findings_last_told(out)
+    expected = {
+        cid: tuple(r for r in rules if _verdict(r)) for cid, rules in final(run(in_order)).items()
+    }
+    for prefix in (f"{scenario}A", f"{scenario}B"):
+        got = {cid.split("-", 1)[1]: f for cid, f in told.items() if cid.startswith(prefix + "-")}
+        want = {cid.split("-", 1)[1]: f for cid, f in expected.items()}
+        assert got == want, prefix
+    # No fraction counted twice, none lost, whatever the order.
+    for patient in (f"PAT-{scenario}-A", f"PAT-{scenario}-B"):
+        on_record = await fractions_on_record(kafka_bootstrap, topics, patient)
+        delivered = sum(
+            1 for c in claims for line in c.service_lines if line.code in ("77386", "77412")
+        )
+        assert on_record["77386"] + on_record["77412"] == delivered
