@@ -145,13 +145,17 @@ def by_claim_id(records: Sequence[ConsumerRecord[bytes, bytes]]) -> dict[str, by
     return out
 
 
-@pytest.fixture(autouse=True)
-def _debug_logs(caplog: pytest.LogCaptureFixture) -> None:
+def capture_worker_logs(caplog: pytest.LogCaptureFixture) -> None:
     """Every line of ours; the Kafka clients' from INFO, as ``worker.logs.configure`` sets
     them at any level (their DEBUG lines print the records sent, the tests' own included)."""
     caplog.set_level("DEBUG")
     for library in LIBRARIES:
         caplog.set_level("INFO", logger=library)
+
+
+@pytest.fixture(autouse=True)
+def _debug_logs(caplog: pytest.LogCaptureFixture) -> None:
+    capture_worker_logs(caplog)
 
 
 @pytest.mark.parametrize("content_type", [X12, None], ids=["header", "sniffed"])
