@@ -604,9 +604,16 @@ class ClaimProcessor:
             touched = {r.key for r in records if r.key is not None}
             self._sweep.sweep(p, decided_at.date(), touched)
         self._chain_heads.advance(p, head)
+        # A transaction that chained nothing (a MAR record: state only) moves no chain head:
+        # no checkpoint, and none could pin a chain that has no event yet.
+        pin = (
+            (checkpoint(self.topology, p, head, self.settings.worker_id, decided_at),)
+            if chained
+            else ()
+        )
         writes: list[OutRecord | StateRecord] = [
             *(out for d in chained for out in d.records),
-            checkpoint(self.topology, p, head, self.settings.worker_id, decided_at),
+            *pin,
             *(w for store in self.stores for w in store.pending_records(p)),
         ]
         return records, decisions, corrections, writes, findings

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
-from pydantic import ValidationError
 
 from deploy.kafkatools import InProcessWorker, Outputs, connection, read_outputs, read_topic
 from rules import assess
@@ -122,14 +121,6 @@ async def test_a_claim_decided_before_its_mar_is_corrected_when_the_mar_arrives(
     assert_nothing_identifying_logged(capfd, caplog)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason="worker bug: a MAR record first on a by-patient partition (no audit event there "
-    "yet) makes ClaimProcessor._decide write an AuditCheckpoint of events=0 "
-    "(worker/processor.py:609, worker/audit/heads.py:54), which raises and ends the worker's "
-    "run task: the claim after it is never decided",
-)
 async def test_a_claim_whose_mar_came_first_is_decided_once_joined(
     kafka_bootstrap: str,
     topics: Topics,
