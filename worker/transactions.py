@@ -66,6 +66,9 @@ async def write_transaction(
     except ProducerFenced:
         raise
     except BaseException:
-        with contextlib.suppress(KafkaError):
+        # A producer fenced while a send was failing for another reason is in a fatal
+        # state, where aiokafka refuses the abort with an AssertionError: the original error
+        # is what the caller handles (it drops this producer and opens a new one).
+        with contextlib.suppress(KafkaError, AssertionError):
             await producer.abort_transaction()
         raise
