@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rules.pack import current_pack
 from schemas.audit import Outcome
@@ -52,9 +53,11 @@ from worker.ingest.record import (
     x12_claim_input,
 )
 from worker.ingest.sniff import InputFormat, sniff
-from worker.ingest.x12 import X12Options
-from worker.ingest.x12_out import OutEnvelope, X12WriteError, corrected_837, finding_locations
-from worker.ingest.x12_split import ClaimSource
+
+if TYPE_CHECKING:  # the X12 models load on the first 837, not at import (a worker of JSON
+    # claims starts without them)
+    from worker.ingest.x12_out import OutEnvelope
+    from worker.ingest.x12_split import ClaimSource
 
 __all__ = ["ClaimJudgement", "judge_claim", "judge_record", "original_input"]
 
@@ -79,6 +82,8 @@ def out_envelope(original: bytes, source: ClaimSource) -> OutEnvelope:
     """The corrected 837's envelope, from its input alone (never a clock): the control number
     a digest of the one-claim interchange (one per claim, stable on replay), the creation
     time that of the interchange received (ISA09/10)."""
+    from worker.ingest.x12_out import OutEnvelope
+
     digest = int.from_bytes(hashlib.sha256(original).digest()[:8], "big")
     try:
         created = datetime.strptime(source.isa.get(9) + source.isa.get(10), "%y%m%d%H%M")
@@ -89,6 +94,8 @@ def out_envelope(original: bytes, source: ClaimSource) -> OutEnvelope:
 
 def _with_x12(j: Judgement, original: bytes) -> Judgement:
     """A decision of an 837 claim with the corrected 837 or where its findings point."""
+    from worker.ingest.x12_out import X12WriteError, corrected_837
+
     source = one_claim_source(original)
     if j.outcome is Outcome.SCRUBBED:
         scrubbed = ScrubbedClaim.model_validate_json(j.body)
@@ -137,6 +144,8 @@ def _with_x12(j: Judgement, original: bytes) -> Judgement:
 
 
 def _locations(source: ClaimSource, found: tuple[Finding, ...]) -> tuple[X12Location, ...]:
+    from worker.ingest.x12_out import finding_locations
+
     return tuple(
         X12Location(
             rule_id=f.rule_id,
@@ -227,5 +236,7 @@ def original_input(decided: bytes, original: bytes) -> ClaimInput:
     again only for its reasons)."""
     form = sniff(original)
     if form is InputFormat.X12 and sniff(decided) is InputFormat.X12:
+        from worker.ingest.x12 import X12Options
+
         return x12_claim_input(one_claim_source(original), X12Options(_REPLAY_KEY))
     return ClaimInput(decided, original, (), None, form)

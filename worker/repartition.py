@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import jiter
 
-from worker.ingest.fhir import FhirOptions, parse_mar_bundle
 from worker.ingest.mar_state import mar_record
 from worker.ingest.reasons import IngestError
 from worker.ingest.record import IngestOptions, RecordFailure, claims_of_record
@@ -115,6 +114,8 @@ def split(topic: str, item: SplitItem, options: IngestOptions) -> tuple[OutRecor
         whole = marked(whole)
         if options.patient_key is None:
             return (whole,)
+        from worker.ingest.fhir import FhirOptions, parse_mar_bundle  # loaded on the first MAR
+
         try:
             found = parse_mar_bundle(raw, FhirOptions(options.patient_key, options.payer_aliases))
         except (IngestError, ValueError):

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from schemas.base import WireModel
 from schemas.claim import Administration, Encounter, Setting, SubmittedClaim
+from worker.ingest.patient_mar import PatientMar
 from worker.ingest.patient_ref import MIN_KEY_BYTES, Dependent, normalise, patient_reference
 from worker.ingest.reasons import (
     IngestError,
@@ -114,15 +115,6 @@ class FhirOptions:
     def __post_init__(self) -> None:
         if len(self.patient_key) < MIN_KEY_BYTES:
             raise ValueError(f"the patient reference key must be at least {MIN_KEY_BYTES} bytes")
-
-
-@dataclass(frozen=True, slots=True)
-class PatientMar:
-    """One patient's MAR entries from a MAR Bundle, keyed for the join with their claims."""
-
-    patient_ref: str
-    administrations: tuple[Administration, ...]
-    encounters: tuple[Encounter, ...]
 
 
 def _fhir_message(loc: tuple[int | str, ...], err: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.claim import Administration, Encounter, SubmittedClaim
-from worker.ingest.fhir import PatientMar
+from worker.ingest.patient_mar import PatientMar
 
 
 def join_mar(claim: SubmittedClaim, mar: Iterable[PatientMar]) -> SubmittedClaim:

@@ -28,8 +28,8 @@ from rules.checks.mar import dates_without_mar, drug_lines
 from rules.pack import RulePack
 from schemas.claim import Administration, Encounter, SubmittedClaim
 from schemas.mar import AwaitingClaim, MarEntries, MarRecord, MarState
-from worker.ingest.fhir import PatientMar
 from worker.ingest.mar_join import join_mar
+from worker.ingest.patient_mar import PatientMar
 from worker.ingest.reasons import IngestError, own_message, validation_reasons
 
 __all__ = [

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from schemas.decision import ReasonCode
-from worker.ingest.fhir import FhirBundleError, FhirOptions, parse_claim_bundle
 from worker.ingest.patient_ref import MIN_KEY_BYTES
 from worker.ingest.reasons import LocatedReason
 from worker.ingest.sniff import InputFormat, detect
-from worker.ingest.x12 import X12Options, read_claim, segment_ids
-from worker.ingest.x12_envelope import X12EnvelopeError, read_interchange
-from worker.ingest.x12_out import source_interchange
-from worker.ingest.x12_split import ClaimSource, split
+
+if TYPE_CHECKING:  # the X12 and FHIR readers load their models on first use, not at import
+    from worker.ingest.x12 import X12Options
+    from worker.ingest.x12_split import ClaimSource
 
 __all__ = [
     "ClaimInput",
@@ -82,6 +82,10 @@ class RecordFailure:
 def one_claim_source(original: bytes | str) -> ClaimSource:
     """The ``ClaimSource`` of a one-claim interchange (``ClaimInput.original``); raises
     ``X12EnvelopeError`` if it is not one."""
+    from worker.ingest.x12 import segment_ids
+    from worker.ingest.x12_envelope import X12EnvelopeError, read_interchange
+    from worker.ingest.x12_split import split
+
     sources = split(read_interchange(original, segment_ids))
     if len(sources) != 1:
         raise X12EnvelopeError(
@@ -94,6 +98,9 @@ def one_claim_source(original: bytes | str) -> ClaimSource:
 def x12_claim_input(source: ClaimSource, options: X12Options) -> ClaimInput:
     """One claim of an interchange: its one-claim interchange, read again from those bytes
     so that every position is one in what the audit keeps."""
+    from worker.ingest.x12 import read_claim
+    from worker.ingest.x12_out import source_interchange
+
     text = source_interchange(source)
     read = read_claim(one_claim_source(text), options)
     decided = None if read.claim is None else read.claim.model_dump_json().encode()
@@ -115,6 +122,10 @@ def claims_of_record(
             return RecordFailure(ReasonCode.UNKNOWN_FORMAT, (_UNKNOWN,))
         return None
     if form is InputFormat.X12:
+        from worker.ingest.x12 import X12Options, segment_ids
+        from worker.ingest.x12_envelope import X12EnvelopeError, read_interchange
+        from worker.ingest.x12_split import split
+
         try:
             sources = split(read_interchange(raw, segment_ids))
         except X12EnvelopeError as exc:
@@ -125,6 +136,8 @@ def claims_of_record(
         return tuple(x12_claim_input(source, x12) for source in sources)
     if options.patient_key is None:
         return RecordFailure(ReasonCode.PATIENT_KEY_UNSET, (_NO_KEY,))
+    from worker.ingest.fhir import FhirBundleError, FhirOptions, parse_claim_bundle
+
     try:
         claim = parse_claim_bundle(raw, FhirOptions(options.patient_key, options.payer_aliases))
     except FhirBundleError as exc:
