@@ -130,6 +130,10 @@ def _stopped(ending: Ending) -> NoReturn:
         log.error("worker_stopped", **fields, exc_info=ending.exc)
     else:
         log.error("worker_stopped", **fields)
+    # Kafka clients a close could not finish (a broker outage: the final line's ``problems``
+    # says so) are reported again by asyncio when the interpreter collects them; this line
+    # stays the last.
+    logging.getLogger("asyncio").disabled = True
     raise typer.Exit(int(ending.exit))
 
 
