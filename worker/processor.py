@@ -132,10 +132,16 @@ class ClaimProcessor:
         self._courses = ChangelogStore(self.topology.courses, RawCodec())
         self._sweep = CourseSweep(self._courses, settings.course_retention_days)
         self._mar = ChangelogStore(self.topology.mar, RawCodec())
-        self.stores: tuple[StateStore, ...] = (self._chain_heads, self._courses, self._mar)
-        undeclared = {s.spec.name for s in self.stores} ^ {s.name for s in self.topology.stores}
+        # Only the stores in use are kept, restored and written: each restore is read in the
+        # assignment callback, where the consumer sends no heartbeat.
+        self.stores: tuple[StateStore, ...] = (
+            self._chain_heads,
+            *((self._courses,) if settings.courses else ()),
+            *((self._mar,) if settings.mar_join else ()),
+        )
+        undeclared = {s.spec.name for s in self.stores} - {s.name for s in self.topology.stores}
         if undeclared:
-            raise RuntimeError(f"stores declared and stores kept differ: {sorted(undeclared)}")
+            raise RuntimeError(f"stores kept but not declared: {sorted(undeclared)}")
         self._reader: AIOKafkaConsumer | None = None  # restores the stores
         self._restoring = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -532,8 +538,8 @@ class ClaimProcessor:
             key=repartition.submitted_key(headers),
             content_type=repartition.content_type(headers),
             is_mar=(RECORD_KIND, MAR_KIND) in headers,
-            course=None if r.key is None else self._courses.get(p, r.key),
-            mar=None if r.key is None else self._mar.get(p, r.key),
+            course=None if r.key is None or not self._courses_on else self._courses.get(p, r.key),
+            mar=None if r.key is None or not self.settings.mar_join else self._mar.get(p, r.key),
             as_of=decided_at.date(),
             origin=f"{r.topic}:{p}:{r.offset}",
         )

@@ -132,10 +132,13 @@ async def test_the_checkpoint_and_the_store_writes_go_where_declared() -> None:
     assert json.loads(pinned.value)["events"] == 1
 
 
-def test_the_processor_keeps_exactly_the_stores_the_topology_declares() -> None:
-    processor = ClaimProcessor(Settings(topics=NAMES))
-    stores: tuple[StateStore, ...] = processor.stores
+def test_the_processor_keeps_the_declared_stores_it_uses() -> None:
+    everything = ClaimProcessor(Settings(topics=NAMES, courses=True, mar_join=True))
+    stores: tuple[StateStore, ...] = everything.stores
     assert [s.spec for s in stores] == list(TOPOLOGY.stores)
+    # Without the course store and the MAR join only the audit chain heads are restored.
+    plain = ClaimProcessor(Settings(topics=NAMES))
+    assert [s.spec for s in plain.stores] == [TOPOLOGY.chain_heads]
 
 
 def test_a_store_without_a_compacted_mirrored_changelog_is_refused() -> None:
