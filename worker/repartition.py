@@ -22,7 +22,7 @@ import jiter
 from worker.ingest.mar_state import mar_record
 from worker.ingest.reasons import IngestError
 from worker.ingest.record import IngestOptions, RecordFailure, claims_of_record
-from worker.ingest.sniff import InputFormat, detect
+from worker.ingest.sniff import InputFormat, read_as_json_claim
 from worker.topology import (
     BY_PATIENT_KEY,
     BY_PATIENT_SOURCE,
@@ -89,7 +89,7 @@ def content_type(headers: Sequence[tuple[str, bytes]]) -> bytes | None:
 def needs_reading(value: bytes | None, headers: Sequence[tuple[str, bytes]], is_mar: bool) -> bool:
     """Whether copying the record takes parsing (X12, FHIR, a MAR Bundle: in the pool), or
     only its patient reference (a JSON v1 claim: on the loop)."""
-    return is_mar or detect(content_type(headers), value or b"") is not InputFormat.JSON_V1
+    return is_mar or not read_as_json_claim(content_type(headers), value or b"")
 
 
 @dataclass(frozen=True, slots=True)

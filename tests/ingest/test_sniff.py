@@ -10,7 +10,7 @@ from schemas.examples import example_claim
 from tests.ingest.conftest import sample
 from tests.ingest.fhir_builder import claim_bundle
 from tests.ingest.x12_builder import interchange
-from worker.ingest.sniff import InputFormat, detect, from_content_type, sniff
+from worker.ingest.sniff import InputFormat, detect, from_content_type, read_as_json_claim, sniff
 
 X12 = interchange([sample("13-nurse-visit-with-chemo.json")], "P").encode()
 FHIR = claim_bundle(sample("13-nurse-visit-with-chemo.json")).encode()
@@ -58,3 +58,21 @@ def test_a_named_form_wins_over_the_bytes() -> None:
     assert detect("application/edi-x12", JSON) is InputFormat.X12
     assert detect("text/plain", X12) is InputFormat.X12
     assert detect(None, FHIR) is InputFormat.FHIR
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "as_json"),
+    [
+        (None, b'{"claim_id": "C-1"}', True),
+        (None, b"{not json", True),  # its reader says not_json
+        (None, b'{"resourceType": "Bundle"}', False),
+        (None, b"ISA*00*", False),
+        ("application/json", b'{"resourceType": "Bundle"}', True),
+        ("application/xml", b"<claim/>", False),
+        (None, b"<claim/>", True),
+    ],
+)
+def test_which_records_go_to_the_json_claim_reader(
+    content_type: str | None, data: bytes, as_json: bool
+) -> None:
+    assert read_as_json_claim(content_type, data) is as_json

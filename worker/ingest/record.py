@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from schemas.decision import ReasonCode
 from worker.ingest.patient_ref import MIN_KEY_BYTES
 from worker.ingest.reasons import LocatedReason
-from worker.ingest.sniff import InputFormat, detect
+from worker.ingest.sniff import InputFormat, detect, read_as_json_claim
 
 if TYPE_CHECKING:  # the X12 and FHIR readers load their models on first use, not at import
     from worker.ingest.x12 import X12Options
@@ -112,15 +112,13 @@ def claims_of_record(
 ) -> tuple[ClaimInput, ...] | RecordFailure | None:
     """The claims of one record, in order. None: a v1 JSON claim, decided as it is.
     ``RecordFailure``: the whole record is dead-lettered, with located reasons."""
+    # Unnamed and of no known form, a record is read as JSON, whose reader says precisely
+    # what is wrong (not_json, not_an_object); named as a form not read here, it is refused.
+    if read_as_json_claim(content_type, raw):
+        return None
     form = detect(content_type, raw)
-    if form is InputFormat.JSON_V1:
-        return None
     if form is InputFormat.UNKNOWN:
-        # Named by a header as a form this worker does not read: refused as such. Unnamed:
-        # read as JSON, whose reader says precisely what is wrong (not_json, not_an_object).
-        if content_type:
-            return RecordFailure(ReasonCode.UNKNOWN_FORMAT, (_UNKNOWN,))
-        return None
+        return RecordFailure(ReasonCode.UNKNOWN_FORMAT, (_UNKNOWN,))
     if form is InputFormat.X12:
         from worker.ingest.x12 import X12Options, segment_ids
         from worker.ingest.x12_envelope import X12EnvelopeError, read_interchange

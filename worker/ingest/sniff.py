@@ -57,3 +57,14 @@ def sniff(data: bytes) -> InputFormat:
 def detect(content_type: str | bytes | None, data: bytes) -> InputFormat:
     """The header's form when it names one, else the sniffed form."""
     return from_content_type(content_type) or sniff(data)
+
+
+def read_as_json_claim(content_type: str | bytes | None, data: bytes) -> bool:
+    """Whether the record goes to the JSON claim reader: named so, or unnamed and not X12 or
+    a FHIR resource. Decided without parsing a JSON object that never says ``resourceType``
+    (every JSON claim): the reader that follows parses it once, not twice."""
+    named = from_content_type(content_type)
+    if named is None and data.lstrip(_BLANK).startswith(b"{") and b'"resourceType"' not in data:
+        return True
+    form = named or sniff(data)
+    return form is InputFormat.JSON_V1 or (form is InputFormat.UNKNOWN and not content_type)
