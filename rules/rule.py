@@ -90,7 +90,10 @@ class Rule:
     ) -> Finding:
         nc = self.confidence is Confidence.NEEDS_CONFIRMATION
         suggestion = None if nc else suggested_correction
-        return Finding(
+        # The message is cut to its bound by explain; a suggestion is a rule's own sentence,
+        # validated as any input would be only in the rare case it might not fit.
+        make = Finding.trusted if suggestion is None or len(suggestion) <= MAX_MESSAGE else Finding
+        return make(
             rule_id=self.id,
             # NC never decides silently: it always sends the claim to a person.
             severity=Severity.ERROR if nc else (severity or self.severity),

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticUndefined
 
 SCHEMA_VERSION: Literal["1"] = "1"
 
@@ -16,6 +17,50 @@ class WireModel(BaseModel):
     """Base of every message: unknown fields are errors, instances are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """An instance of values the engine assembled from parts already validated (codes from
+        the pack, identifiers from the validated claim), without validating them again.
+
+        Serialises and compares exactly as the validated instance would, provided every value
+        is given as the type validation would have made it (a ``Decimal``, a tuple). Validating
+        a computed line or a finding cost as much as deciding it in several rules did
+        (docs/performance.md), so the engine's hot outputs use this; input never does.
+        """
+        defaults = _defaults(cls)
+        if not values.keys() <= cls.__pydantic_fields__.keys() or any(
+            name not in values for name in _REQUIRED[cls]
+        ):
+            raise TypeError(f"{cls.__name__}: unknown or missing fields")
+        # In field order, as validation would have stored them.
+        fields = {n: values[n] if n in values else defaults[n] for n in cls.__pydantic_fields__}
+        # What model_construct does, without its per-field loop: the same four attributes.
+        m = cls.__new__(cls)
+        object.__setattr__(m, "__dict__", fields)
+        object.__setattr__(m, "__pydantic_fields_set__", set(values))
+        object.__setattr__(m, "__pydantic_extra__", None)
+        object.__setattr__(m, "__pydantic_private__", None)
+        return m
+
+
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+_REQUIRED: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    """A model's plain defaults (immutable ones: the wire models have no factories)."""
+    known = _DEFAULTS.get(cls)
+    if known is None:
+        known = {}
+        for name, info in cls.__pydantic_fields__.items():
+            if info.default_factory is not None:
+                raise TypeError(f"{cls.__name__}.{name}: a default factory is not supported")
+            if info.default is not PydanticUndefined:
+                known[name] = info.default
+        _DEFAULTS[cls] = known
+        _REQUIRED[cls] = tuple(n for n, i in cls.__pydantic_fields__.items() if i.is_required())
+    return known
 
 
 # Identifiers are opaque tokens chosen by the billing platform. The character set

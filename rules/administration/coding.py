@@ -13,6 +13,7 @@ from rules.rule import Rule
 from schemas.decision import ComputedLine, Finding
 
 REPEAT_PUSH_MIN_GAP = timedelta(minutes=30)
+MAX_REASON = 500  # a computed line's reason is ShortText
 
 INITIAL_CODE = {
     (Family.CHEMO, Kind.INFUSION): "96413",
@@ -91,9 +92,15 @@ class Coding:
         if units <= 0:
             return
         evs = events if isinstance(events, list) else [events]
-        cited = dict.fromkeys([*(r.id for r in rules), *(r.id for e in evs for r in e.rules)])
+        cited = dict.fromkeys([r.id for r in rules])
+        for e in evs:
+            for r in e.rules:
+                cited[r.id] = None
+        # Every part comes from the pack or the validated claim; only a reason naming long
+        # drug names could exceed its bound, and that one is validated (and refused) as before.
+        make = ComputedLine.trusted if 0 < len(reason) <= MAX_REASON else ComputedLine
         self.lines.append(
-            ComputedLine(
+            make(
                 code=code,
                 units=Decimal(units),
                 modifiers=modifiers,

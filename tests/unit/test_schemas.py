@@ -101,3 +101,42 @@ def test_the_valid_samples_route_as_the_demo_shows() -> None:
         assert [c.rule_id for c in result.corrections] == (
             [corrected[number]] if number in corrected else []
         ), sample.name
+
+
+def test_trusted_instances_serialise_and_compare_as_validated_ones() -> None:
+    from decimal import Decimal
+
+    from schemas.decision import Citation, ComputedLine, Confidence, Finding, Severity
+
+    line = {
+        "code": "96413",
+        "units": Decimal(2),
+        "date_of_service": "2026-04-13",
+        "admin_ids": ("A1",),
+        "rule_ids": ("ADM-D1",),
+        "minutes": None,
+        "reason": "initial: chemotherapy infusion, 60 min",
+    }
+    validated, trusted = ComputedLine(**line), ComputedLine.trusted(**line)
+    assert trusted == validated
+    assert trusted.model_dump_json() == validated.model_dump_json()
+    assert trusted.model_fields_set == validated.model_fields_set
+    finding = {
+        "rule_id": "ADM-D1",
+        "severity": Severity.INFO,
+        "message": "m",
+        "citations": (Citation(source="S1"),),
+        "confidence": Confidence.HIGH,
+    }
+    assert Finding.trusted(**finding).model_dump_json() == Finding(**finding).model_dump_json()
+
+
+def test_trusted_refuses_unknown_and_missing_fields() -> None:
+    from schemas.decision import ComputedLine
+
+    with pytest.raises(TypeError):
+        ComputedLine.trusted(code="96413", units=1, date_of_service="2026-04-13")  # no reason
+    with pytest.raises(TypeError):
+        ComputedLine.trusted(
+            code="96413", units=1, date_of_service="2026-04-13", reason="r", colour="red"
+        )
