@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
 
 from rules.cms_tables import Icd10Set, PtpTable
 from rules.codegroups import DRUG_ADMIN
@@ -54,30 +53,22 @@ class ClaimView:
     corrections: list[Correction] = field(default_factory=list)
     # (code, code, date) pairs a specific rule already decided; NCCI-PTP leaves them alone
     handled: set[tuple[str, str, date]] = field(default_factory=set)
+    # What nearly every check asks, derived once when the view is made (not on each access).
+    facility: bool = field(init=False)
+    diagnoses: tuple[str, ...] = field(init=False)
+    by_date: dict[date, tuple[Line, ...]] = field(init=False)
+    codes: frozenset[str] = field(init=False)
+    dates: tuple[date, ...] = field(init=False)
 
-    @property
-    def facility(self) -> bool:
-        return self.claim.claim_type is ClaimType.INSTITUTIONAL
-
-    @cached_property
-    def diagnoses(self) -> tuple[str, ...]:
-        return tuple(Icd10Set.dotted(d) for d in self.claim.diagnoses)
-
-    @cached_property
-    def by_date(self) -> dict[date, tuple[Line, ...]]:
-        out: dict[date, list[Line]] = defaultdict(list)
+    def __post_init__(self) -> None:
+        self.facility = self.claim.claim_type is ClaimType.INSTITUTIONAL
+        self.diagnoses = tuple(Icd10Set.dotted(d) for d in self.claim.diagnoses)
+        days: dict[date, list[Line]] = defaultdict(list)
         for line in self.lines:
-            out[line.dos].append(line)
-        return {d: tuple(v) for d, v in sorted(out.items())}
-
-    @cached_property
-    def codes(self) -> frozenset[str]:
-        return frozenset(line.code for line in self.lines)
-
-    @cached_property
-    def dates(self) -> tuple[date, ...]:
-        days = set(self.by_date) | {self.claim.statement_from}
-        return tuple(sorted(days))
+            days[line.dos].append(line)
+        self.by_date = {d: tuple(v) for d, v in sorted(days.items())}
+        self.codes = frozenset(line.code for line in self.lines)
+        self.dates = tuple(sorted(set(self.by_date) | {self.claim.statement_from}))
 
     def having(
         self, codes: Iterable[str] | None = None, on: date | None = None

@@ -161,8 +161,8 @@ class HcpcsQuarters:
 
     def status(self, code: str, on: date) -> str | None:
         """The status indicator on ``on``; None when the code is not in force that quarter."""
-        for span, si in self.rows.get(code, ()):
-            if _in(span, on):
+        for (first, last), si in self.rows.get(code, ()):
+            if first <= on <= last:
                 return si
         return None
 

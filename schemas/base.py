@@ -28,13 +28,11 @@ class WireModel(BaseModel):
         a computed line or a finding cost as much as deciding it in several rules did
         (docs/performance.md), so the engine's hot outputs use this; input never does.
         """
-        defaults = _defaults(cls)
-        if not values.keys() <= cls.__pydantic_fields__.keys() or any(
-            name not in values for name in _REQUIRED[cls]
-        ):
+        template = _TEMPLATES.get(cls) or _template(cls)
+        # In field order, as validation would have stored them; C-level checks only.
+        fields = {**template, **values}
+        if len(fields) != len(template) or _REQUIRED in fields.values():
             raise TypeError(f"{cls.__name__}: unknown or missing fields")
-        # In field order, as validation would have stored them.
-        fields = {n: values[n] if n in values else defaults[n] for n in cls.__pydantic_fields__}
         # What model_construct does, without its per-field loop: the same four attributes.
         m = cls.__new__(cls)
         object.__setattr__(m, "__dict__", fields)
@@ -44,23 +42,19 @@ class WireModel(BaseModel):
         return m
 
 
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
-_REQUIRED: dict[type[BaseModel], tuple[str, ...]] = {}
+_REQUIRED = object()  # in a template: a field without a default
+_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
 
 
-def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
-    """A model's plain defaults (immutable ones: the wire models have no factories)."""
-    known = _DEFAULTS.get(cls)
-    if known is None:
-        known = {}
-        for name, info in cls.__pydantic_fields__.items():
-            if info.default_factory is not None:
-                raise TypeError(f"{cls.__name__}.{name}: a default factory is not supported")
-            if info.default is not PydanticUndefined:
-                known[name] = info.default
-        _DEFAULTS[cls] = known
-        _REQUIRED[cls] = tuple(n for n, i in cls.__pydantic_fields__.items() if i.is_required())
-    return known
+def _template(cls: type[BaseModel]) -> dict[str, Any]:
+    """Every field of a model in order, with its default or ``_REQUIRED``."""
+    template: dict[str, Any] = {}
+    for name, info in cls.__pydantic_fields__.items():
+        if info.default_factory is not None:
+            raise TypeError(f"{cls.__name__}.{name}: a default factory is not supported")
+        template[name] = _REQUIRED if info.default is PydanticUndefined else info.default
+    _TEMPLATES[cls] = template
+    return template
 
 
 # Identifiers are opaque tokens chosen by the billing platform. The character set

@@ -49,22 +49,15 @@ class Event:
     minutes: int | None
     intervals: tuple[Interval, ...]
     primary_reason: bool
+    # Derived once, asked on every comparison the coding steps make:
+    drug_key: frozenset[str]  # "the same drug": the same set of drugs (HCPCS, else name)
+    dos: date  # line-item date of service: the day the service started, in its own offset
     pump_kind: str | None = None
     pump_supplied_by: str | None = None
     lesion_count: int | None = None
     # Normalisation rules that shaped the event (same-bag merge, electrolytes in hydration):
     # every line coded from it cites them too.
     rules: tuple[Rule, ...] = ()
-
-    @property
-    def drug_key(self) -> frozenset[str]:
-        """What "the same drug" means: the same set of drugs (HCPCS, else catalogue name)."""
-        return frozenset(d.hcpcs or d.name for d in self.drugs)
-
-    @property
-    def dos(self) -> date:
-        """Line-item date of service: the calendar day the service started, in its own offset."""
-        return self.start.date()
 
     @property
     def sort_key(self) -> tuple[datetime, str]:

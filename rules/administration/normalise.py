@@ -537,6 +537,8 @@ def _add_event(
             minutes=minutes,
             intervals=intervals,
             primary_reason=a.primary_reason,
+            drug_key=frozenset(d.hcpcs or d.name for d in drugs),
+            dos=a.start.date(),
             pump_kind=a.pump.kind.value if a.pump else None,
             pump_supplied_by=a.pump.supplied_by.value if a.pump and a.pump.supplied_by else None,
             lesion_count=a.lesion_count,
