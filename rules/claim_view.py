@@ -58,6 +58,7 @@ class ClaimView:
     diagnoses: tuple[str, ...] = field(init=False)
     by_date: dict[date, tuple[Line, ...]] = field(init=False)
     codes: frozenset[str] = field(init=False)
+    codes_on: dict[date, frozenset[str]] = field(init=False)  # by date of service
     dates: tuple[date, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +69,7 @@ class ClaimView:
             days[line.dos].append(line)
         self.by_date = {d: tuple(v) for d, v in sorted(days.items())}
         self.codes = frozenset(line.code for line in self.lines)
+        self.codes_on = {d: frozenset(x.code for x in v) for d, v in self.by_date.items()}
         self.dates = tuple(sorted(set(self.by_date) | {self.claim.statement_from}))
 
     def having(

@@ -78,6 +78,8 @@ BND_B2 = Rule(
 
 @date_check(BND_B2)
 def port_irrigation_with_other_services(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
+    if "96523" not in v.codes_on[day]:
+        return
     others = [x for x in lines if x.code != "96523"]
     for x in lines:
         if x.code == "96523" and x.billed and others:
@@ -111,6 +113,8 @@ BND_B3 = Rule(
 
 @date_check(BND_B3)
 def device_blood_draw(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
+    if v.codes_on[day].isdisjoint(DEVICE_BLOOD_DRAW):
+        return
     others = [x for x in lines if x.code not in DEVICE_BLOOD_DRAW and not is_lab(x.code)
               and not x.code.startswith(("J", "Q"))]  # fmt: skip
     for x in lines:
@@ -157,6 +161,8 @@ BND_B7 = Rule(
 
 @date_check(BND_B7)
 def nurse_visit_with_administration(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
+    if "99211" not in v.codes_on[day]:
+        return
     admin = _administration(lines)
     for x in lines:
         if admin and x.code == "99211":
@@ -194,6 +200,8 @@ BND_B7E = Rule(
 
 @date_check(BND_B7E)
 def visit_without_modifier_25(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
+    if v.codes_on[day].isdisjoint(EM_VISITS):
+        return
     admin = _administration(lines)
     for x in lines:
         if admin and x.code != "99211" and x.code in EM_VISITS and "25" not in x.modifiers:
@@ -242,6 +250,8 @@ BND_B8 = Rule(
 
 @date_check(BND_B8)
 def iv_start_with_infusion(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
+    if v.codes_on[day].isdisjoint(PERIPHERAL_IV_START):
+        return
     infusions = [x for x in lines if x.code in IV_INFUSION_OR_PUSH]
     for x in lines:
         if x.code in PERIPHERAL_IV_START and infusions:
@@ -278,6 +288,8 @@ BND_B9 = Rule(
 
 @date_check(BND_B9)
 def pump_initiation_with_refill(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
+    if v.codes_on[day].isdisjoint(PUMP_REFILL):
+        return  # every step below starts from a refill
     init = [x for x in lines if x.code in PUMP_INITIATION]
     refill = [x for x in lines if x.code in PUMP_REFILL]
     for r in refill:
@@ -323,6 +335,8 @@ BND_B9M = Rule(
 def medicare_pump_refill_with_chemotherapy(
     v: ClaimView, day: date, lines: tuple[Line, ...]
 ) -> None:
+    if not v.medicare or v.codes_on[day].isdisjoint(PUMP_REFILL):
+        return
     refill = [x for x in lines if x.code in PUMP_REFILL]
     chemo = [
         x for x in lines if x.code in CHEMO_ADMIN and x.code not in PUMP_REFILL | PUMP_INITIATION
@@ -370,6 +384,8 @@ BND_B11 = Rule(
 
 @date_check(BND_B11)
 def payer_hydration_modifier(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
+    if v.codes_on[day].isdisjoint(HYDRATION):
+        return
     hydration = [x for x in lines if x.code in HYDRATION]
     others = [x for x in lines if x.code in OTHER_INFUSION]
     if not hydration:
@@ -406,6 +422,8 @@ BND_B12 = Rule(
 
 @date_check(BND_B12)
 def payer_small_volume_hydration(v: ClaimView, day: date, lines: tuple[Line, ...]) -> None:
+    if v.codes_on[day].isdisjoint(HYDRATION):
+        return
     hydration = [x for x in lines if x.code in HYDRATION]
     if not hydration:
         return

@@ -31,7 +31,7 @@ def _chemo(v: ClaimView) -> bool:
 
 
 def _ebrt(v: ClaimView) -> bool:
-    return any(x.code in EBRT_DELIVERY for x in v.lines)
+    return not v.codes.isdisjoint(EBRT_DELIVERY)
 
 
 def antineoplastic_therapy(v: ClaimView) -> bool:
