@@ -405,7 +405,10 @@ def link(
         )  # fmt: skip
     else:
         headers = record_headers.decision(j.outcome, j.payer, j.rule_ids, j.severity, traceparent)
-    audit = AuditEvent(
+    # Every part is computed here or was validated where it came from (the claim's id, the
+    # pack, settings, the record's coordinates): built without validating again, as the
+    # engine's lines are; tests/golden proves the bytes.
+    audit = AuditEvent.trusted(
         seq=chain.seq,
         prev_hash=chain.prev_hash,
         event_id=event_id,
