@@ -2,7 +2,7 @@
 
     python -m bench.e2e [--claims 10000] [--batch 500] [--rate 1000] [--seconds 20]
                         [--long-seconds 90] [--long-rate R] [--sample-seconds 3]
-                        [--phases a,b,c,d,e,f]
+                        [--phases a,b,c,d,e,f] [--installed DIR]
 
 One broker (``KAFKA_BOOTSTRAP_SERVERS`` if set, else the local one started here), one set
 of example claims published once to a 3-partition input topic. Phases a, b and c each read
@@ -153,9 +153,12 @@ class Worker:
         return code
 
 
-def start_worker(bootstrap: str, topics: Topics, name: str, log_dir: Path, batch: int) -> Worker:
-    """``oncoscrub worker`` in the product's default configuration (each decision logged),
-    with a group and transactional ids of its own."""
+def start_worker(
+    bootstrap: str, topics: Topics, name: str, log_dir: Path, batch: int, installed: Path | None
+) -> Worker:
+    """``oncoscrub worker`` in the product's default configuration, with a group and
+    transactional ids of its own; ``installed``: run the build installed there (the compiled
+    engine) instead of this checkout."""
     launched = time.time()
     process = WorkerProcess(
         bootstrap,
@@ -164,9 +167,9 @@ def start_worker(bootstrap: str, topics: Topics, name: str, log_dir: Path, batch
         log_dir,
         {
             "ONCOSCRUB_BATCH_MAX_RECORDS": str(batch),
-            "ONCOSCRUB_LOG_DECISIONS": "true",
             "ONCOSCRUB_GROUP_ID": f"g-{topics.audit}",
         },
+        installed,
     )
     return Worker(process, launched, LogTail(process.log_path))
 
@@ -305,6 +308,7 @@ class Run:
     bases: list[tuple[bytes, bytes]] = field(default_factory=list)  # (claim id, claim JSON)
     results: dict[str, float] = field(default_factory=dict)  # claims/s, by figure
     c_worker: Worker | None = None
+    installed: Path | None = None  # the worker's build: None is this checkout
 
     def topics(self, tag: str, own_input: bool = False) -> Topics:
         """Fresh output topics for a phase; its input is the shared one unless ``own_input``."""
@@ -397,7 +401,7 @@ async def phase_c(run: Run, report: bool) -> None:
         heading("(c) the worker (oncoscrub worker subprocess, default settings)")
     topics = run.topics("c")
     await create_topics(run.bootstrap, topics, partitions=PARTITIONS)
-    worker = start_worker(run.bootstrap, topics, "bench-c", run.log_dir, run.batch)
+    worker = start_worker(run.bootstrap, topics, "bench-c", run.log_dir, run.batch, run.installed)
     run.c_worker = worker
     try:
         await worker.wait(
@@ -636,7 +640,9 @@ async def paced_run(
     ``sample_every``: sample the worker's memory this often (None: not)."""
     topics = run.topics(tag, own_input=True)
     await create_topics(run.bootstrap, topics, partitions=PARTITIONS)
-    worker = start_worker(run.bootstrap, topics, f"bench-{tag}", run.log_dir, run.batch)
+    worker = start_worker(
+        run.bootstrap, topics, f"bench-{tag}", run.log_dir, run.batch, run.installed
+    )
     tail = DecisionTail(run.bootstrap, topics)
     sampler = Sampler(worker.process.proc.pid, sample_every or 1.0)
     try:
@@ -728,6 +734,7 @@ async def run_phases(bootstrap: str, args: argparse.Namespace, phases: str) -> N
     with tempfile.TemporaryDirectory(prefix="oncoscrub-e2e-") as tmp:
         prefix = f"e2e{int(time.time())}."
         run = Run(bootstrap, prefix, args.claims, args.batch, Path(tmp), Topics.prefixed(prefix))
+        run.installed = args.installed
         if set(phases) & set("abcf"):
             await publish(run)
         else:
@@ -761,6 +768,13 @@ def main() -> int:
     )
     parser.add_argument("--sample-seconds", type=float, default=3.0, help="memory sampling")
     parser.add_argument("--phases", default=",".join(ALL_PHASES))
+    parser.add_argument(
+        "--installed",
+        type=Path,
+        default=None,
+        help="run the worker from this install (pip install --target DIR dist/*.whl, e.g. the "
+        "compiled wheel of `make wheel-compiled`) instead of this checkout",
+    )
     args = parser.parse_args()
     phases = "".join(p.strip() for p in args.phases.split(",") if p.strip())
     unknown = set(phases) - set(ALL_PHASES)
@@ -776,6 +790,8 @@ def main() -> int:
         f"aiokafka {aiokafka.__version__}; {load()}"
     )
     print(f"phases {','.join(phases)}; {args.claims:,} claims; batch {args.batch}")
+    engine = "this checkout (pure Python)" if args.installed is None else str(args.installed)
+    print(f"worker build: {engine}")
     configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if configured:
         print(f"Kafka: the broker at {configured} (KAFKA_BOOTSTRAP_SERVERS)")

@@ -179,7 +179,10 @@ class WorkerProcess:
         worker_id: str,
         log_dir: Path,
         extra_env: dict[str, str] | None = None,
+        installed: Path | None = None,
     ) -> None:
+        """``installed``: a directory the package was installed into (``pip install --target``,
+        e.g. the compiled wheel): the worker runs from there instead of this checkout."""
         self.worker_id = worker_id
         self.log_path = log_dir / f"{worker_id}.log"
         env = {
@@ -191,11 +194,12 @@ class WorkerProcess:
             "ONCOSCRUB_HEALTH_PORT": "0",
             "ONCOSCRUB_LOG_DECISIONS": "false",
             **(extra_env or {}),
+            **({"PYTHONPATH": str(installed)} if installed else {}),
         }
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "worker.cli", "worker"],
-            cwd=ROOT,
+            cwd=installed or ROOT,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
