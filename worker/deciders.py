@@ -24,6 +24,7 @@ as does a record whose process died (``decider_lost``). Anything else is contain
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
@@ -83,6 +84,10 @@ def _start_process(spec: PoolSpec) -> None:
     pack = load_pack_dir(spec.pack_dir) if spec.pack_dir else current_pack()
     _judging = spec.judging(pack)
     _spec = spec
+    # The pack's tables live as long as the process: out of the collector's sight, so that
+    # the collections deciding triggers do not walk them again and again.
+    gc.collect()
+    gc.freeze()
 
 
 def _process_judging() -> Judging:
