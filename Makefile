@@ -63,5 +63,32 @@ $(VENV)/bin/uv:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
+# Wheels into dist/ (issue 16). `make wheel`: pure Python, the fallback that runs anywhere.
+# `make wheel-compiled`: rules/ and the decision step compiled with mypyc (setup.py says what
+# and why), a wheel for this platform and interpreter; tests/compiled proves it decides as the
+# pure code does. Both build from the venv without isolation (mypyc type-checks against the
+# installed dependencies, with the venv's mypy), with a pinned setuptools kept beside it: the
+# venv's own predates pyproject's license field.
+BUILD_SETUPTOOLS_VERSION := 84.2.1
+BUILD_TOOLS := $(HOME)/.cache/oncoscrub/build-tools/setuptools-$(BUILD_SETUPTOOLS_VERSION)
+WHEEL_BUILD = PYTHONPATH=$(BUILD_TOOLS) $(PY) -m pip wheel -q \
+	--disable-pip-version-check --no-deps --no-build-isolation -w dist .
+
+.PHONY: wheel wheel-compiled
+
+wheel: $(STAMP) $(BUILD_TOOLS)
+	rm -rf build
+	ONCOSCRUB_COMPILE= $(WHEEL_BUILD)
+
+wheel-compiled: $(STAMP) $(BUILD_TOOLS)
+	rm -rf build
+	ONCOSCRUB_COMPILE=1 $(WHEEL_BUILD)
+
+$(BUILD_TOOLS):
+	rm -rf $@.tmp
+	$(PY) -m pip install -q --disable-pip-version-check --target $@.tmp \
+		setuptools==$(BUILD_SETUPTOOLS_VERSION)
+	mv $@.tmp $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
