@@ -3,18 +3,22 @@ build: ``python -P driver.py RECORD OUT MODULE...`` from a directory outside the
 
 Imports each MODULE and reports the file it came from, then decides the golden inputs as
 ``tests/golden/record.py``'s ``decide_all`` does (that very function, loaded from RECORD) and
-writes the decisions and audit bytes to OUT. Build tools cannot be imported meanwhile: the
+writes the decisions and audit bytes to OUT; then decides them again through the worker's
+deciding pool (real processes: what a judgement pickles to must cross back) and reports whether
+every pooled decision equals the in-process one. Build tools cannot be imported meanwhile: the
 compiled build must run with the runtime dependencies alone (the image has no mypy).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +50,32 @@ def _origin(module: ModuleType) -> str:
     return str(file) if file else str(next(iter(getattr(module, "__path__", [])), None))
 
 
+async def _pooled_as_in_process(lines: list[bytes]) -> int:
+    """How many golden inputs the deciding pool decides differently from ``decide``."""
+    from datetime import UTC, datetime
+
+    from schemas import SourceRef
+    from worker.audit.chain import GENESIS
+    from worker.decide import DecisionContext, decide, link
+    from worker.deciders import DecidingPool, PoolSpec
+    from worker.topology import DEFAULT_MAX_DECISION_BYTES, declare
+
+    topology, at = declare(), datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    pool = DecidingPool(PoolSpec(1_000_000, DEFAULT_MAX_DECISION_BYTES), 1, budget_s=60.0)
+    await pool.start()
+    try:
+        judged = await pool.judge_prefix([(raw, None) for raw in lines], time.monotonic() + 600)
+    finally:
+        await pool.close()
+    ctx = DecisionContext(topology=topology, worker_id="w", max_claim_bytes=1_000_000)
+    differing = len(lines) - len(judged)
+    for offset, (raw, judgement) in enumerate(zip(lines, judged, strict=False)):
+        source = SourceRef(topic="golden", partition=0, offset=offset)
+        pooled = link(judgement, raw, source, topology, "w", at, GENESIS)
+        differing += pooled != decide(raw, None, source, ctx, at, GENESIS)
+    return differing
+
+
 def main(argv: list[str]) -> int:
     sys.meta_path.insert(0, _BuildOnly())
     record_path, out, *names = argv
@@ -65,6 +95,7 @@ def main(argv: list[str]) -> int:
         "loaded": loaded,
         "extension_suffixes": importlib.machinery.EXTENSION_SUFFIXES,
         "inputs": len(lines),
+        "pool_differing": asyncio.run(_pooled_as_in_process(lines)),
     }
     print(json.dumps(report))
     return 0

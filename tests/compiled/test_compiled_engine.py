@@ -203,7 +203,7 @@ def test_the_engine_modules_are_compiled(
 ) -> None:
     report, _ = golden_run
     suffixes = tuple(report["extension_suffixes"])
-    assert "rules.engine" in compiled.modules and "worker.decide" in compiled.modules
+    assert "rules.engine" in compiled.modules and "rules.pipeline" in compiled.modules
     assert len(compiled.modules) >= 30, compiled.modules
     pure = {m: f for m, f in report["compiled"].items() if not f.endswith(suffixes)}
     assert not pure, f"not compiled: {pure}"
@@ -223,6 +223,14 @@ def test_the_compiled_build_gives_the_golden_decisions_byte_for_byte(
     for name, recorded in (("decisions.jsonl", DECISIONS), ("audit.jsonl", AUDIT)):
         got, want = (out / name).read_bytes(), recorded.read_bytes()
         assert got == want, f"{name}: {_first_difference(got, want)}"
+
+
+def test_the_deciding_pool_of_the_compiled_build_decides_as_in_process(
+    golden_run: tuple[dict[str, Any], Path],
+) -> None:
+    """The worker decides in pool processes: each judgement is pickled back to it."""
+    report, _ = golden_run
+    assert report["pool_differing"] == 0, report["pool_differing"]
 
 
 def test_audit_replay_through_the_compiled_build_is_identical(compiled: CompiledBuild) -> None:
