@@ -206,12 +206,19 @@ class ClaimProcessor:
         s = self.settings
         while not self._stopping.is_set():
             seen = self._rebalances
-            # getmany's limit is across partitions: scale it so each owned partition
-            # can fill a transaction of batch_max_records.
-            limit = s.batch_max_records * max(1, len(self._producers))
-            batches = await consumer.getmany(timeout_ms=s.poll_timeout_ms, max_records=limit)
+            batches = await consumer.getmany(
+                timeout_ms=s.poll_timeout_ms, max_records=s.batch_max_records
+            )
             if not batches:
                 continue
+            # Then a transaction's worth from every other partition with records buffered.
+            # aiokafka hands buffered records out partition by partition: one poll limited
+            # across partitions took a whole fetch (up to max_partition_fetch_bytes) of one
+            # partition before any record of the next, and a backlog on one partition held
+            # the others' first decisions back for seconds (bench.e2e, phase f).
+            for tp in consumer.assignment() - batches.keys():
+                more = await consumer.getmany(tp, timeout_ms=0, max_records=s.batch_max_records)
+                batches.update(more)
             polled = time.perf_counter()
             async with self._lock:
                 if self._rebalances != seen:
