@@ -1,0 +1,41 @@
+"""A worker with a backlog on every partition decides them side by side: each partition's first
+transaction comes early, not after another partition's whole fetch (issue 16)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deploy.kafkatools import WorkerProcess, claim_items, produce, wait_for_decisions
+from schemas.examples import example_claim
+from worker.topology import Topics
+
+pytestmark = pytest.mark.broker
+
+PER_PARTITION = 600
+BATCH = 100  # six transactions' worth per partition, all of it in one fetch
+
+
+async def test_a_backlog_on_every_partition_is_decided_side_by_side(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    for p in range(3):
+        claims = [example_claim(n) for n in range(p * PER_PARTITION, (p + 1) * PER_PARTITION)]
+        await produce(kafka_bootstrap, topics.submitted, claim_items(claims), partition=p)
+    worker = WorkerProcess(
+        kafka_bootstrap, topics, "fair", tmp_path, {"ONCOSCRUB_BATCH_MAX_RECORDS": str(BATCH)}
+    )
+    try:
+        await wait_for_decisions(kafka_bootstrap, topics, 3 * PER_PARTITION, timeout=300)
+    finally:
+        assert worker.terminate() == 0
+    commits = [
+        json.loads(line)["partition"] for line in worker.log_lines() if '"batch_committed"' in line
+    ]
+    assert sorted(set(commits)) == [0, 1, 2]
+    # Before: one partition's 600 fetched records (6 transactions) were all decided before
+    # any other partition's first. Now every poll takes a transaction from each.
+    first = {p: commits.index(p) for p in range(3)}
+    assert max(first.values()) < 2 * 3, commits[:12]
