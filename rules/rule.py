@@ -21,6 +21,7 @@ from enum import StrEnum
 from functools import cache
 
 from rules.sources import SPECIFICATION, source
+from schemas.base import is_short_text
 from schemas.decision import Citation, Confidence, Correction, CorrectionAction, Finding, Severity
 
 
@@ -90,14 +91,16 @@ class Rule:
     ) -> Finding:
         nc = self.confidence is Confidence.NEEDS_CONFIRMATION
         suggestion = None if nc else suggested_correction
-        # The message is cut to its bound by explain; a suggestion is a rule's own sentence,
-        # validated as any input would be only in the rare case it might not fit.
-        make = Finding.trusted if suggestion is None or len(suggestion) <= MAX_MESSAGE else Finding
+        message = self.explain(message, suggestion)
+        # Validated (and refused, as any input would be) only when its text might not be valid:
+        # a pack's own text (a policy's description, a drug's name) reaches messages.
+        valid = is_short_text(message) and (suggestion is None or is_short_text(suggestion))
+        make = Finding.trusted if valid else Finding
         return make(
             rule_id=self.id,
             # NC never decides silently: it always sends the claim to a person.
             severity=Severity.ERROR if nc else (severity or self.severity),
-            message=self.explain(message, suggestion),
+            message=message,
             # A payer policy row's own document leads the findings it drives.
             citations=(*cite, *self.citations),
             confidence=self.confidence,

@@ -81,6 +81,13 @@ def _escaped(chars: str) -> str:
     return "".join(c if c == "-" else f"\\u{ord(c):04x}" for c in chars)
 
 
+def is_short_text(value: str) -> bool:
+    """Whether ``value`` is valid ShortText (1-500 characters, no control or bidirectional
+    formatting character), for text assembled where validation is skipped
+    (``WireModel.trusted``): rule packs may bring their own text."""
+    return 0 < len(value) <= 500 and not _TEXT_BAD.search(value)
+
+
 def _free_text(value: str) -> str:
     if _TEXT_BAD.search(value):
         raise ValueError("text holds a control or bidirectional formatting character")

@@ -408,6 +408,8 @@ def link(
     # Every part is computed here or was validated where it came from (the claim's id, the
     # pack, settings, the record's coordinates): built without validating again, as the
     # engine's lines are; tests/golden proves the bytes.
+    if decided_at.tzinfo is None or (event_time is not None and event_time.tzinfo is None):
+        raise ValueError("an audit event's times must carry their UTC offset")
     audit = AuditEvent.trusted(
         seq=chain.seq,
         prev_hash=chain.prev_hash,

@@ -10,10 +10,10 @@ from decimal import Decimal
 from rules.administration.events import Event, Interval, Kind
 from rules.drug_catalogue import Family
 from rules.rule import Rule
+from schemas.base import is_short_text
 from schemas.decision import ComputedLine, Finding
 
 REPEAT_PUSH_MIN_GAP = timedelta(minutes=30)
-MAX_REASON = 500  # a computed line's reason is ShortText
 
 INITIAL_CODE = {
     (Family.CHEMO, Kind.INFUSION): "96413",
@@ -96,9 +96,10 @@ class Coding:
         for e in evs:
             for r in e.rules:
                 cited[r.id] = None
-        # Every part comes from the pack or the validated claim; only a reason naming long
-        # drug names could exceed its bound, and that one is validated (and refused) as before.
-        make = ComputedLine.trusted if 0 < len(reason) <= MAX_REASON else ComputedLine
+        # Every part comes from the pack or the validated claim; only the reason, which names
+        # drugs as a pack or the MAR calls them, might not be valid text: validated (and
+        # refused) as before when it might not be.
+        make = ComputedLine.trusted if is_short_text(reason) else ComputedLine
         self.lines.append(
             make(
                 code=code,

@@ -140,3 +140,38 @@ def test_trusted_refuses_unknown_and_missing_fields() -> None:
         ComputedLine.trusted(
             code="96413", units=1, date_of_service="2026-04-13", reason="r", colour="red"
         )
+
+
+def test_text_a_pack_brings_is_still_refused_when_it_is_not_valid_text() -> None:
+    """Findings and computed lines skip validation only for valid text: a policy description
+    or drug name with a bidirectional formatting character is refused as before (the claim
+    then goes to review as an engine error), never written out."""
+    from pydantic import ValidationError
+
+    from rules.checks.bundling import BND_B11
+    from schemas.base import is_short_text
+
+    assert BND_B11.finding("Hydration beside another infusion.").message
+    with pytest.raises(ValidationError):
+        BND_B11.finding("policy text \u200f reordered")
+    with pytest.raises(ValidationError):
+        BND_B11.finding("m", suggested_correction="bill \x07 96360")
+    assert is_short_text("initial: chemotherapy infusion, 60 min")
+    assert not is_short_text("") and not is_short_text("x" * 501)
+    assert not is_short_text("bell \x07")
+
+
+def test_an_audit_event_needs_aware_times() -> None:
+    from datetime import datetime
+
+    from rules.pack import current_pack
+    from schemas import SourceRef
+    from schemas.examples import example_claim
+    from worker.decide import Judging, judge, link
+    from worker.topology import declare
+
+    raw = json.dumps(example_claim(1)).encode()
+    judgement = judge(raw, None, Judging(1_000_000, 2_000_000, current_pack()))
+    source = SourceRef(topic="t", partition=0, offset=0)
+    with pytest.raises(ValueError, match="UTC offset"):
+        link(judgement, raw, source, declare(), "w", datetime(2026, 11, 30, 12, 0))
