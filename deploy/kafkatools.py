@@ -192,7 +192,6 @@ class WorkerProcess:
             "ONCOSCRUB_GROUP_ID": f"g-{topics.submitted}",
             "ONCOSCRUB_WORKER_ID": worker_id,
             "ONCOSCRUB_HEALTH_PORT": "0",
-            "ONCOSCRUB_LOG_DECISIONS": "false",
             **(extra_env or {}),
             **({"PYTHONPATH": str(installed)} if installed else {}),
         }

@@ -21,7 +21,7 @@ from enum import StrEnum
 from functools import cache
 
 from rules.sources import SPECIFICATION, source
-from schemas.base import is_short_text
+from schemas.base import SHORT_TEXT_MAX, is_short_text
 from schemas.decision import Citation, Confidence, Correction, CorrectionAction, Finding, Severity
 
 
@@ -132,7 +132,7 @@ class Rule:
         )
 
 
-MAX_MESSAGE = 500  # a finding's message is ShortText
+MAX_MESSAGE = SHORT_TEXT_MAX  # a finding's message is ShortText
 
 
 def _sentence(text: str) -> str:

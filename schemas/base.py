@@ -81,11 +81,14 @@ def _escaped(chars: str) -> str:
     return "".join(c if c == "-" else f"\\u{ord(c):04x}" for c in chars)
 
 
+SHORT_TEXT_MAX = 500
+
+
 def is_short_text(value: str) -> bool:
-    """Whether ``value`` is valid ShortText (1-500 characters, no control or bidirectional
-    formatting character), for text assembled where validation is skipped
+    """Whether ``value`` is valid ShortText (1 to SHORT_TEXT_MAX characters, no control or
+    bidirectional formatting character), for text assembled where validation is skipped
     (``WireModel.trusted``): rule packs may bring their own text."""
-    return 0 < len(value) <= 500 and not _TEXT_BAD.search(value)
+    return 0 < len(value) <= SHORT_TEXT_MAX and not _TEXT_BAD.search(value)
 
 
 def _free_text(value: str) -> str:
@@ -102,7 +105,7 @@ def _code_text(value: str) -> str:
 
 ShortText = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=500),
+    StringConstraints(min_length=1, max_length=SHORT_TEXT_MAX),
     AfterValidator(_free_text),
     Field(json_schema_extra={"pattern": f"^[^{_escaped(_TEXT_FORBIDDEN)}]*$"}),
 ]
