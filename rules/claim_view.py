@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
 from rules.cms_tables import Icd10Set, PtpTable
 from rules.codegroups import DRUG_ADMIN
@@ -29,14 +30,43 @@ from schemas.decision import (
 )
 
 
-@dataclass(frozen=True, slots=True)
 class Line:
-    code: str
-    units: Decimal
-    modifiers: frozenset[str]
-    dos: date
-    line_number: int | None  # None: computed from the MAR
-    admin_ids: tuple[str, ...] = ()
+    """A service line as the checks read it: billed (with its number) or computed from the
+    MAR. Equal when every field is. A plain class with ``Final`` attributes, not a frozen
+    dataclass, for the reason ``rules.administration.events.Event`` gives."""
+
+    __slots__ = ("admin_ids", "code", "dos", "line_number", "modifiers", "units")
+
+    def __init__(
+        self,
+        code: str,
+        units: Decimal,
+        modifiers: frozenset[str],
+        dos: date,
+        line_number: int | None,  # None: computed from the MAR
+        admin_ids: tuple[str, ...] = (),
+    ) -> None:
+        self.code: Final = code
+        self.units: Final = units
+        self.modifiers: Final = modifiers
+        self.dos: Final = dos
+        self.line_number: Final = line_number
+        self.admin_ids: Final = admin_ids
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.code, self.units, self.modifiers, self.dos, self.line_number, self.admin_ids)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Line) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Line(code={self.code!r}, units={self.units}, dos={self.dos}, "
+            f"line_number={self.line_number})"
+        )
 
     @property
     def billed(self) -> bool:
