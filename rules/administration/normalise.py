@@ -294,15 +294,18 @@ Entry = tuple[Administration, DrugInfo]
 
 def _running(a: Administration) -> tuple[Interval, ...]:
     """The intervals the administration actually ran: start-stop without holds."""
-    assert a.stop is not None
+    stop = a.stop
+    assert stop is not None
+    if not a.holds:  # most entries
+        return ((a.start, stop),) if stop > a.start else ()
     pieces: list[Interval] = []
     cursor = a.start
     for hold in sorted(a.holds, key=lambda h: h.start):
         if hold.start > cursor:
             pieces.append((cursor, hold.start))
         cursor = max(cursor, hold.stop)
-    if a.stop > cursor:
-        pieces.append((cursor, a.stop))
+    if stop > cursor:
+        pieces.append((cursor, stop))
     return tuple(pieces)
 
 
@@ -312,25 +315,37 @@ def _prolonged_pump(a: Administration) -> bool:
     return hours is not None and hours > PROLONGED_PUMP_HOURS
 
 
+# A documented technique that names the billed one whatever the clock says.
+_KIND_AS_DOCUMENTED: dict[Technique | None, Kind] = {
+    Technique.FLUSH: Kind.FLUSH,
+    Technique.PUMP_REFILL: Kind.PUMP_REFILL,
+    Technique.ON_BODY_INJECTOR: Kind.ON_BODY_INJECTOR,
+}
+# Constant sets, not tuples of enum members built at each test: compiled, every
+# ``Route.SQ`` is a look-up through the enum's metaclass.
+_INJECTION_ROUTES = frozenset((Route.SQ, Route.IM))
+_VASCULAR_ROUTES = frozenset((Route.IV, Route.IA))
+_FLUID_ONLY = frozenset((Purpose.VEHICLE, Purpose.KVO))
+_TIMED = frozenset((Kind.INFUSION, Kind.SQ_INFUSION))  # coded by the clock: needs a stop
+
+
 def _kind(a: Administration, minutes: int | None) -> Kind:
     technique = a.documented_technique
-    if technique is Technique.FLUSH:
-        return Kind.FLUSH
-    if technique is Technique.PUMP_REFILL:
-        return Kind.PUMP_REFILL
-    if technique is Technique.ON_BODY_INJECTOR:
-        return Kind.ON_BODY_INJECTOR
+    documented = _KIND_AS_DOCUMENTED.get(technique)
+    if documented is not None:
+        return documented
     # Only a pump planned for more than 8 hours is a pump initiation (96416, 96425, C8957),
     # whatever the label: a shorter one is coded by its clock like any infusion.
-    if _prolonged_pump(a):
+    if a.pump is not None and _prolonged_pump(a):
         return Kind.PUMP_INITIATION
-    if a.route in (Route.SQ, Route.IM):
+    route = a.route
+    if route in _INJECTION_ROUTES:
         return (
             Kind.SQ_INFUSION
-            if technique is Technique.INFUSION and a.route is Route.SQ
+            if technique is Technique.INFUSION and route is Route.SQ
             else Kind.INJECTION
         )
-    if a.route in (Route.IV, Route.IA):
+    if route in _VASCULAR_ROUTES:
         # A documented push means a clinician continuously present: a push whatever
         # its length. Otherwise the clock decides (ADM-B3).
         if technique is Technique.PUSH or (minutes is not None and minutes <= PUSH_MAX_MINUTES):
@@ -344,24 +359,24 @@ def normalise(claim: SubmittedClaim, catalogue: DrugCatalogue) -> Normalised:
     bags: dict[tuple[str, str], list[Entry]] = {}
     units: list[list[Entry]] = []
     for a in sorted(claim.administrations, key=lambda x: (x.start, x.admin_id)):
-        if a.documented_technique is Technique.PUMP_DISCONNECT:
+        technique, purpose = a.documented_technique, a.purpose
+        if technique is Technique.PUMP_DISCONNECT:
             out.findings.append(
                 ADM_G3.finding(
                     "Pump disconnect is included in the pump initiation: not coded.", [a.admin_id]
                 )
             )
             continue
-        if a.purpose in (Purpose.VEHICLE, Purpose.KVO) or (
-            a.purpose is Purpose.FLUSH and a.documented_technique is not Technique.FLUSH
-        ):
+        flush = technique is Technique.FLUSH
+        if purpose in _FLUID_ONLY or (purpose is Purpose.FLUSH and not flush):
             out.findings.append(
                 ADM_A1.finding(
-                    f"{a.purpose.value.lower()} fluid is part of the administration: not coded.",
+                    f"{purpose.value.lower()} fluid is part of the administration: not coded.",
                     [a.admin_id],
                 )
             )
             continue
-        if a.purpose is Purpose.FLUSH or a.documented_technique is Technique.FLUSH:
+        if flush or purpose is Purpose.FLUSH:
             units.append([(a, _FLUSH)])
             continue
         drug = catalogue.lookup(a.drug.hcpcs, a.drug.name, claim.payer.payer_id, a.start.date())
@@ -487,11 +502,12 @@ def _add_event(
     hormonal: bool,
     shaped: tuple[Rule, ...],
 ) -> None:
-    intervals = _running(a) if a.stop is not None else ()
-    minutes = minutes_of(intervals) if a.stop is not None else None
+    start, stop, pump = a.start, a.stop, a.pump
+    intervals = _running(a) if stop is not None else ()
+    minutes = minutes_of(intervals) if stop is not None else None
     kind = _kind(a, minutes)
     if a.documented_technique is Technique.PUMP_INITIATION and kind is not Kind.PUMP_INITIATION:
-        hours = a.pump.planned_hours if a.pump is not None else None
+        hours = pump.planned_hours if pump is not None else None
         if hours is None:
             out.findings.append(
                 ADM_G1.finding(
@@ -501,7 +517,7 @@ def _add_event(
                     severity=Severity.ERROR,
                 )
             )
-            out.excluded += [Excluded(i, a.start.date(), ADM_G1, "pump duration not documented")
+            out.excluded += [Excluded(i, start.date(), ADM_G1, "pump duration not documented")
                              for i in admin_ids]  # fmt: skip
             return
         out.findings.append(
@@ -511,15 +527,15 @@ def _add_event(
                 admin_ids,
             )
         )
-    if a.stop is None and kind in (Kind.INFUSION, Kind.SQ_INFUSION):
+    if stop is None and kind in _TIMED:
         out.findings.append(
             ADM_A5.finding(
                 "Drug infusion without a stop time: duration cannot be established; not coded. "
-                f"The administration codes shown for {a.start.date()} are computed without it.",
+                f"The administration codes shown for {start.date()} are computed without it.",
                 admin_ids,
             )
         )
-        out.excluded += [Excluded(i, a.start.date(), ADM_A5, "no stop time") for i in admin_ids]
+        out.excluded += [Excluded(i, start.date(), ADM_A5, "no stop time") for i in admin_ids]
         return
     out.events.append(
         Event(
@@ -532,15 +548,15 @@ def _add_event(
             hormonal=hormonal,
             route=a.route,
             kind=kind,
-            start=a.start,
-            stop=a.stop,
+            start=start,
+            stop=stop,
             minutes=minutes,
             intervals=intervals,
             primary_reason=a.primary_reason,
             drug_key=frozenset(d.hcpcs or d.name for d in drugs),
-            dos=a.start.date(),
-            pump_kind=a.pump.kind.value if a.pump else None,
-            pump_supplied_by=a.pump.supplied_by.value if a.pump and a.pump.supplied_by else None,
+            dos=start.date(),
+            pump_kind=pump.kind.value if pump else None,
+            pump_supplied_by=pump.supplied_by.value if pump and pump.supplied_by else None,
             lesion_count=a.lesion_count,
             rules=shaped,
         )
