@@ -28,10 +28,10 @@ class WireModel(BaseModel):
         a computed line or a finding cost as much as deciding it in several rules did
         (docs/performance.md), so the engine's hot outputs use this; input never does.
         """
-        template = _TEMPLATES.get(cls) or _template(cls)
+        template, required = _TEMPLATES.get(cls) or _template(cls)
         # In field order, as validation would have stored them; C-level checks only.
         fields = {**template, **values}
-        if len(fields) != len(template) or _REQUIRED in fields.values():
+        if len(fields) != len(template) or not values.keys() >= required:
             raise TypeError(f"{cls.__name__}: unknown or missing fields")
         # What model_construct does, without its per-field loop: the same four attributes.
         m = cls.__new__(cls)
@@ -43,18 +43,21 @@ class WireModel(BaseModel):
 
 
 _REQUIRED = object()  # in a template: a field without a default
-_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
+# Per model: every field in order with its default (or _REQUIRED), and the required names.
+_TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], frozenset[str]]] = {}
 
 
-def _template(cls: type[BaseModel]) -> dict[str, Any]:
-    """Every field of a model in order, with its default or ``_REQUIRED``."""
+def _template(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
+    """Every field of a model in order, with its default or ``_REQUIRED``; and the names
+    of the fields without a default."""
     template: dict[str, Any] = {}
     for name, info in cls.__pydantic_fields__.items():
         if info.default_factory is not None:
             raise TypeError(f"{cls.__name__}.{name}: a default factory is not supported")
         template[name] = _REQUIRED if info.default is PydanticUndefined else info.default
-    _TEMPLATES[cls] = template
-    return template
+    spec = (template, frozenset(k for k, v in template.items() if v is _REQUIRED))
+    _TEMPLATES[cls] = spec
+    return spec
 
 
 # Identifiers are opaque tokens chosen by the billing platform. The character set

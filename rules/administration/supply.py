@@ -95,13 +95,15 @@ def check_supply(claim: SubmittedClaim, drugs: Mapping[str, DrugInfo]) -> list[F
         if drug is None or not drug.hcpcs or drug.unit_amount is None:
             continue
         doses[(drug.hcpcs, a.start.date())].append((a.drug.dose, a.drug.dose_unit, a.admin_id))
+    if not doses:
+        return []
+    # Only the lines of a drug given that day are compared.
     billed: dict[tuple[str, date], tuple[Decimal, list[int]]] = {}
     for line in claim.service_lines:
-        units, numbers = billed.get((line.code, line.date_of_service), (Decimal(0), []))
-        billed[(line.code, line.date_of_service)] = (
-            units + line.units,
-            [*numbers, line.line_number],
-        )
+        key = (line.code, line.date_of_service)
+        if key in doses:
+            units, numbers = billed.get(key, (Decimal(0), []))
+            billed[key] = (units + line.units, [*numbers, line.line_number])
 
     findings: list[Finding] = []
     for (hcpcs, on), given in sorted(doses.items()):
