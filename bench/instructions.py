@@ -10,7 +10,9 @@ drives the loop), so loading the pack and warming up are left out. Measured:
 
 * ``judge``: what a pool process does per claim (read the bytes, validate, assess, build
   and serialise the decision): ``worker.decide.judge``;
-* ``assess``: the rules alone, on validated claims.
+* its parts: ``read`` (the bounded JSON read, ``worker.intake``), ``validate`` (the
+  submitted-claim contract) and ``assess`` (the rules alone, on validated claims); the
+  rest of ``judge`` is building and serialising the decision.
 
 ``--installed DIR`` counts the build installed there (the compiled one of ``make
 wheel-compiled``, ``pip install --target DIR``) instead of this checkout. Needs valgrind
@@ -38,8 +40,10 @@ TOGGLE = "starmap_next"
 
 def _measured(what: str, n: int) -> None:
     """Runs inside valgrind: warm up, then the measured loop through ``starmap``."""
+    from rules import assess
     from schemas.claim import SubmittedClaim
     from schemas.examples import example_claim
+    from worker import intake
     from worker.decide import Judging, judge
 
     raws = [json.dumps(example_claim(i)).encode() for i in range(n)]
@@ -48,34 +52,32 @@ def _measured(what: str, n: int) -> None:
         judge(raw, None, judging)
     if what == "judge":
         list(itertools.starmap(judge, ((r, None, judging) for r in raws)))
+    elif what == "read":
+        list(itertools.starmap(intake.read_object, ((r,) for r in raws)))
+    elif what == "validate":
+        list(itertools.starmap(SubmittedClaim.model_validate_json, ((r,) for r in raws)))
     else:
-        from rules import assess
-
         claims = [SubmittedClaim.model_validate_json(r) for r in raws]
         list(itertools.starmap(assess, ((c,) for c in claims)))
 
 
 def _count(what: str, n: int, installed: Path | None) -> int:
     env = dict(os.environ)
-    if installed is not None:
-        env["PYTHONPATH"] = str(installed)
+    # The build measured: the one installed there, else this checkout.
+    env["PYTHONPATH"] = str(installed or ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
-        script = (
-            "import sys; sys.path.append(sys.argv[1]); "
-            "from bench.instructions import _measured; _measured(sys.argv[2], int(sys.argv[3]))"
-        )
-        subprocess.run(
+        run = subprocess.run(
             [
                 "valgrind", "--tool=callgrind", "--collect-atstart=no",
                 f"--toggle-collect={TOGGLE}", f"--callgrind-out-file={out}",
-                sys.executable, "-c", script, str(ROOT), what, str(n),
+                sys.executable, __file__, "--measure", what, "--claims", str(n),
             ],
-            env=env, cwd=tmp, check=True, capture_output=True,
+            env=env, cwd=tmp, capture_output=True, text=True,
         )  # fmt: skip
-        summary = re.search(r"^summary:\s*(\d+)", out.read_text(), re.MULTILINE)
-        if summary is None:
-            raise SystemExit("callgrind wrote no summary")
+        summary = re.search(r"^summary:\s*(\d+)", out.read_text() if out.exists() else "", re.M)
+        if run.returncode != 0 or summary is None:
+            raise SystemExit(f"callgrind run failed ({run.returncode}):\n{run.stderr[-2000:]}")
         return int(summary.group(1))
 
 
@@ -83,13 +85,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=100)
     parser.add_argument("--installed", type=Path, help="count the build installed there")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # inside valgrind
     args = parser.parse_args()
+    if args.measure:
+        _measured(args.measure, args.claims)
+        return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
     build = f"installed at {args.installed}" if args.installed else "this checkout (pure)"
     print(f"{args.claims} example claims; build: {build}")
-    for what in ("judge", "assess"):
+    for what in ("judge", "read", "validate", "assess"):
         total = _count(what, args.claims, args.installed)
         print(f"{what:<8} {total / args.claims:>12,.0f} instructions per claim")
     return 0
