@@ -144,9 +144,11 @@ def max_size_claim(n: int, administrations: int = 500, days: int = 100) -> dict[
     }
 
 
-def crowded_claim(n: int, administrations: int = 500) -> dict[str, Any]:
+def crowded_claim(n: int, administrations: int = 500, holds: int = 0) -> dict[str, Any]:
     """The slowest valid claim found to decide: ``administrations`` IV infusions in one
-    encounter on one access site, overlapping. What a per-record time budget must allow."""
+    encounter on one access site, overlapping. What a per-record time budget must allow.
+    ``holds``: pauses in each infusion, evenly spread; each multiplies the running intervals
+    the overlap arithmetic compares (3 holds: ~7 times the time of none)."""
     claim = example_claim(n, administrations=12)
     drugs = [a["drug"] for a in claim["administrations"]]
     start = datetime.fromisoformat(claim["administrations"][0]["start"])
@@ -159,4 +161,12 @@ def crowded_claim(n: int, administrations: int = 500) -> dict[str, Any]:
          "order_present": True, "indication_present": True}
         for i in range(administrations)
     ]  # fmt: skip
+    for a in claim["administrations"] if holds else ():
+        began, ended = datetime.fromisoformat(a["start"]), datetime.fromisoformat(a["stop"])
+        step = (ended - began) / (2 * holds + 1)
+        a["holds"] = [
+            {"start": (began + step * (2 * k + 1)).isoformat(),
+             "stop": (began + step * (2 * k + 2)).isoformat()}
+            for k in range(holds)
+        ]  # fmt: skip
     return claim

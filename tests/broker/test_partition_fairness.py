@@ -1,5 +1,6 @@
 """A worker with a backlog on every partition decides them side by side: each partition's first
-transaction comes early, not after another partition's whole fetch (issue 16)."""
+transaction comes early, not after another partition's whole fetch, and is small, so that
+every partition's first decision follows its assignment closely (issue 16)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from deploy.kafkatools import WorkerProcess, claim_items, produce, wait_for_decisions
 from schemas.examples import example_claim
+from worker.processor import FIRST_TRANSACTION_RECORDS
 from worker.topology import Topics
 
 pytestmark = pytest.mark.broker
@@ -31,10 +33,14 @@ async def test_a_backlog_on_every_partition_is_decided_side_by_side(
         await wait_for_decisions(kafka_bootstrap, topics, 3 * PER_PARTITION, timeout=300)
     finally:
         assert worker.terminate() == 0
-    commits = [
-        json.loads(line)["partition"] for line in worker.log_lines() if '"batch_committed"' in line
-    ]
+    committed = [json.loads(line) for line in worker.log_lines() if '"batch_committed"' in line]
+    commits = [c["partition"] for c in committed]
     assert sorted(set(commits)) == [0, 1, 2]
+    # Each partition's first transaction after assignment is a small one, the rest full.
+    for p in range(3):
+        sizes = [c["records"] for c in committed if c["partition"] == p]
+        assert sizes[0] == min(FIRST_TRANSACTION_RECORDS, BATCH) < BATCH, sizes
+        assert sum(sizes) == PER_PARTITION and max(sizes[1:]) == BATCH, sizes
     # Before: one partition's 600 fetched records (6 transactions) were all decided before
     # any other partition's first. Now every poll takes a transaction from each.
     first = {p: commits.index(p) for p in range(3)}
