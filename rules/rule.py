@@ -73,11 +73,11 @@ class Rule:
     def explain(self, what: str, todo: str | None = None) -> str:
         """What is wrong, why, and what to do, in at most 500 characters."""
         tail = f" Why: {self.why} What to do: {_sentence(todo or self.action)}"
-        room = MAX_MESSAGE - len(tail)
+        room = SHORT_TEXT_MAX - len(tail)
         what = what.strip()
         if len(what) > room:
             what = what[: room - 1].rstrip() + "…"
-        return (what + tail)[:MAX_MESSAGE]
+        return (what + tail)[:SHORT_TEXT_MAX]
 
     def finding(
         self,
@@ -130,9 +130,6 @@ class Rule:
             reason=reason,
             policy_id=policy_id,
         )
-
-
-MAX_MESSAGE = SHORT_TEXT_MAX  # a finding's message is ShortText
 
 
 def _sentence(text: str) -> str:

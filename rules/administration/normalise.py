@@ -336,7 +336,7 @@ def _kind(a: Administration, minutes: int | None) -> Kind:
         return documented
     # Only a pump planned for more than 8 hours is a pump initiation (96416, 96425, C8957),
     # whatever the label: a shorter one is coded by its clock like any infusion.
-    if a.pump is not None and _prolonged_pump(a):
+    if _prolonged_pump(a):
         return Kind.PUMP_INITIATION
     route = a.route
     if route in _INJECTION_ROUTES:

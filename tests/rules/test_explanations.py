@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 import pytest
 
 from rules.catalogue import RULES, case_file
-from rules.rule import MAX_MESSAGE
 from rules.sources import AUTHORITIES, SOURCES, SPECIFICATION
+from schemas.base import SHORT_TEXT_MAX
 from schemas.decision import Citation, Finding
 from tests.rules.rule_cases import RuleCase, decide
 
@@ -58,7 +58,7 @@ def test_every_finding_of_every_rule_says_what_why_and_what_to_do(rule_id: str) 
         assert _authoritative(f.citations[0]) and f.citations[0].url, f.citations[0]
         assert f.citations[-1].source == SPECIFICATION
         assert f" Why: {rule.why} What to do: " in f.message
-        assert len(f.message) <= MAX_MESSAGE
+        assert len(f.message) <= SHORT_TEXT_MAX
         what = f.message.split(" Why: ")[0]
         assert what and not what.startswith(("Why", "What to do"))
 
@@ -74,7 +74,7 @@ def test_a_suggested_correction_is_the_what_to_do() -> None:
 def test_a_long_message_is_shortened_in_what_is_wrong_never_in_why_or_what_to_do() -> None:
     rule = RULES["COV-PROTON"]
     f: Finding = rule.finding("x" * 600)
-    assert len(f.message) == MAX_MESSAGE
+    assert len(f.message) == SHORT_TEXT_MAX
     assert f.message.endswith(f"What to do: {rule.action}.") and "x…" in f.message
 
 

@@ -19,9 +19,9 @@ from rules import assess
 from rules.catalogue import RULES
 from rules.checks.courses import COURSE_CHECKS
 from rules.pack import RulePack, current_pack
-from rules.rule import MAX_MESSAGE
 from rules.sources import SPECIFICATION
 from schemas import SubmittedClaim
+from schemas.base import SHORT_TEXT_MAX
 from schemas.decision import Confidence, Finding, Severity
 from tests.rules.checks.builders import EX, template_pack
 from tests.rules.course_builder import BONE, START, claim, days, fx, on, run
@@ -244,7 +244,7 @@ def test_fires_and_says_what_it_should(rule_id: str) -> None:
     assert first.citations[-len(rule.citations) :] == rule.citations
     assert first.citations[-1].source == SPECIFICATION
     assert f" Why: {rule.why} What to do: " in first.message
-    assert len(first.message) <= MAX_MESSAGE
+    assert len(first.message) <= SHORT_TEXT_MAX
     if first.severity is ERROR:
         assert history.last.assessment.needs_review
     if rule.confidence is Confidence.NEEDS_CONFIRMATION:
