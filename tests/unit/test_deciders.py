@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas import Outcome, ReasonCode, ReviewRequest, SourceRef
-from schemas.examples import crowded_claim, example_claim, max_size_claim
+from schemas.examples import crowded_claim, example_claim
 from tests.golden.record import INPUTS
 from worker.audit.chain import GENESIS
 from worker.decide import DecisionContext, decide, link
@@ -74,11 +74,13 @@ async def test_a_record_over_its_budget_goes_to_review_and_the_pool_goes_on() ->
 
 
 async def test_a_process_that_dies_mid_record_is_contained(pool: DecidingPool) -> None:
-    heavy = json.dumps(max_size_claim(3)).encode()
+    # Seconds to decide (the max-size claim takes under 0.1 s since issue 16's second round,
+    # so it was decided before the kill), so the record is surely in a process at the kill.
+    heavy = json.dumps(crowded_claim(3, holds=3)).encode()
     task = asyncio.create_task(pool.judge(heavy, None))
     # The pool's processes: pebble keeps them by id; kill whichever took the record.
     workers = pool._pool._pool_manager.worker_manager.workers  # type: ignore[union-attr]
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
     for worker in list(workers.values()):
         os.kill(worker.pid, signal.SIGKILL)
     judgement = await task
