@@ -78,11 +78,13 @@ async def test_a_process_that_dies_mid_record_is_contained(pool: DecidingPool) -
     # so it was decided before the kill), so the record is surely in a process at the kill.
     heavy = json.dumps(crowded_claim(3, holds=3)).encode()
     task = asyncio.create_task(pool.judge(heavy, None))
-    # The pool's processes: pebble keeps them by id; kill whichever took the record.
-    workers = pool._pool._pool_manager.worker_manager.workers  # type: ignore[union-attr]
-    await asyncio.sleep(0.3)
-    for worker in list(workers.values()):
-        os.kill(worker.pid, signal.SIGKILL)
+    # Kill the process that took the record, once it has: pebble records the taker's pid
+    # on the task when the process acknowledges it.
+    tasks = pool._pool._pool_manager.task_manager.tasks  # type: ignore[union-attr]
+    async with asyncio.timeout(30):
+        while not (taken := [t.worker_id for t in list(tasks.values()) if t.started]):
+            await asyncio.sleep(0.01)
+    os.kill(taken[0], signal.SIGKILL)
     judgement = await task
     assert judgement.reasons == (ReasonCode.DECIDER_LOST,)
     assert judgement.outcome is Outcome.NEEDS_REVIEW
