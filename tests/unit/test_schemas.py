@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from schemas import SubmittedClaim
+from schemas.base import CodeText, ShortText, is_short_text
 from schemas.errors import review_reasons
 from schemas.examples import example_claim
 from schemas.export import OUT_DIR, rendered
@@ -149,7 +150,6 @@ def test_text_a_pack_brings_is_still_refused_when_it_is_not_valid_text() -> None
     from pydantic import ValidationError
 
     from rules.checks.bundling import BND_B11
-    from schemas.base import is_short_text
 
     assert BND_B11.finding("Hydration beside another infusion.").message
     with pytest.raises(ValidationError):
@@ -175,3 +175,28 @@ def test_an_audit_event_needs_aware_times() -> None:
     source = SourceRef(topic="t", partition=0, offset=0)
     with pytest.raises(ValueError, match="UTC offset"):
         link(judgement, raw, source, declare(), "w", datetime(2026, 11, 30, 12, 0))
+
+
+@pytest.mark.parametrize(
+    ("text", "free", "code"),
+    [
+        ("plain ASCII", True, True),
+        ("line one\nline two\ttabbed\r", True, False),  # free text keeps line breaks
+        ("bell \x07", False, False),
+        ("delete \x7f", False, False),
+        ("next line \x85", False, False),  # a C1 control, not ASCII
+        ("override \u202e", False, False),  # bidirectional formatting
+        ("café 5 mg/m²", True, True),
+    ],
+)
+def test_text_and_codes_refuse_controls_and_bidirectional_formatting(
+    text: str, free: bool, code: bool
+) -> None:
+    assert is_short_text(text) is free
+    for kind, value, ok in ((ShortText, text, free), (CodeText, text[:16], code)):
+        adapter: TypeAdapter[str] = TypeAdapter(kind)
+        if ok:
+            assert adapter.validate_python(value) == value
+        else:
+            with pytest.raises(ValidationError, match="control or bidirectional formatting"):
+                adapter.validate_python(value)
