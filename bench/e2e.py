@@ -16,7 +16,8 @@ b. worker-shaped passthrough: the same loop writing, for each input, the worker'
    transaction an audit checkpoint and a chain-head store record;
 c. the real worker (``oncoscrub worker`` subprocess), from its launch to its last decision
    committed (end to end) and from its first batch begun to its last commit (steady state);
-   the ratios worker/a and worker/b.
+   the ratios worker/a and worker/b; and where the machine's CPU went in the steady state
+   (``/proc``: the worker process, its deciding processes, the broker, the rest, idle).
 
 d. latency: a fresh worker on fresh topics, started and assigned, then claims offered at
    ``--rate`` for ``--seconds``, paced; per claim, the decision record's CreateTime minus
@@ -205,6 +206,100 @@ def _descendants(pid: int) -> list[int]:
             found.extend(children)
             stack.extend(children)
     return found
+
+
+# -- CPU (/proc) ------------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User and system CPU seconds one process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _broker_pids() -> list[int]:
+    """Local Kafka brokers (their JVMs), found by their main class."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"kafka.Kafka" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    t: float  # epoch seconds
+    main: float  # CPU seconds so far: the worker process
+    pool: float  # its descendants (the deciding processes)
+    broker: float  # local Kafka brokers
+    busy: float  # the whole machine, every process
+    idle: float
+
+
+def sample_cpu(pid: int) -> CpuSample | None:
+    main = _cpu_s(pid)
+    if main is None:
+        return None
+    pool = sum(v for p in _descendants(pid) if (v := _cpu_s(p)) is not None)
+    broker = sum(v for p in _broker_pids() if (v := _cpu_s(p)) is not None)
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = (ticks[3] + ticks[4]) / _TICK  # idle and waiting for I/O
+    return CpuSample(time.time(), main, pool, broker, sum(ticks) / _TICK - idle, idle)
+
+
+def cpu_line(samples: Sequence[CpuSample], begun: float, last: float, rate: float) -> str:
+    """Where the machine's CPU went between ``begun`` and ``last`` (epoch seconds), while
+    claims were decided at ``rate`` a second: cores, and milliseconds a claim."""
+    window = [s for s in samples if begun <= s.t <= last]
+    if len(window) < 2:
+        return "  CPU: too few samples in the steady state"
+    a, b = window[0], window[-1]
+    span = b.t - a.t
+    parts = {
+        "worker": b.main - a.main,
+        "its deciding processes": b.pool - a.pool,
+        "broker": b.broker - a.broker,
+    }
+    parts["the rest"] = max(0.0, b.busy - a.busy - sum(parts.values()))
+    said = ", ".join(
+        f"{name} {used / span:.2f} cores ({used / span / rate * 1000:.2f} ms a claim)"
+        for name, used in parts.items()
+    )
+    return f"  CPU in the steady state ({span:.0f} s): {said}; idle {(b.idle - a.idle) / span:.2f}"
+
+
+class CpuSampler:
+    """CPU seconds of the worker, its pool and the broker every ``every`` seconds."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        self.pid, self.every = pid, every
+        self.samples: list[CpuSample] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._sample())
+
+    async def _sample(self) -> None:
+        while True:
+            sample = await asyncio.to_thread(sample_cpu, self.pid)
+            if sample is not None:
+                self.samples.append(sample)
+            await asyncio.sleep(self.every)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 @dataclass(frozen=True)
@@ -403,6 +498,8 @@ async def phase_c(run: Run, report: bool) -> None:
     await create_topics(run.bootstrap, topics, partitions=PARTITIONS)
     worker = start_worker(run.bootstrap, topics, "bench-c", run.log_dir, run.batch, run.installed)
     run.c_worker = worker
+    cpu = CpuSampler(worker.process.proc.pid)
+    cpu.start()
     try:
         await worker.wait(
             lambda: worker.tail.committed >= run.claims,
@@ -410,6 +507,7 @@ async def phase_c(run: Run, report: bool) -> None:
             f"{run.claims} decisions committed",
         )
     finally:
+        await cpu.stop()
         code = await worker.stop()
     batches = worker.tail.all("batch_committed")
     last = max(at(b) for b in batches)
@@ -442,6 +540,7 @@ async def phase_c(run: Run, report: bool) -> None:
         f"  worker steady (first batch begun to last commit): {steady:.2f} s "
         f"= {run.claims / steady:,.0f} claims/s"
     )
+    print(cpu_line(cpu.samples, begun, last, run.claims / steady))
 
 
 def print_ratios(run: Run) -> None:
