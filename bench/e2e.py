@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -49,7 +50,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import aiokafka
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -277,31 +278,6 @@ def cpu_line(samples: Sequence[CpuSample], begun: float, last: float, rate: floa
     return f"  CPU in the steady state ({span:.0f} s): {said}; idle {(b.idle - a.idle) / span:.2f}"
 
 
-class CpuSampler:
-    """CPU seconds of the worker, its pool and the broker every ``every`` seconds."""
-
-    def __init__(self, pid: int, every: float = 0.5) -> None:
-        self.pid, self.every = pid, every
-        self.samples: list[CpuSample] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._sample())
-
-    async def _sample(self) -> None:
-        while True:
-            sample = await asyncio.to_thread(sample_cpu, self.pid)
-            if sample is not None:
-                self.samples.append(sample)
-            await asyncio.sleep(self.every)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
 @dataclass(frozen=True)
 class MemorySample:
     t: float  # seconds since sampling began
@@ -498,7 +474,8 @@ async def phase_c(run: Run, report: bool) -> None:
     await create_topics(run.bootstrap, topics, partitions=PARTITIONS)
     worker = start_worker(run.bootstrap, topics, "bench-c", run.log_dir, run.batch, run.installed)
     run.c_worker = worker
-    cpu = CpuSampler(worker.process.proc.pid)
+    pid = worker.process.proc.pid
+    cpu = Sampler(lambda _: sample_cpu(pid), 0.5)
     cpu.start()
     try:
         await worker.wait(
@@ -649,12 +626,16 @@ class DecisionTail:
         await self._consumer.stop()
 
 
-class Sampler:
-    """The worker's memory every ``every`` seconds, on this loop."""
+S = TypeVar("S")
 
-    def __init__(self, pid: int, every: float) -> None:
-        self.pid, self.every = pid, every
-        self.samples: list[MemorySample] = []
+
+class Sampler(Generic[S]):
+    """``take(seconds since sampling began)`` every ``every`` seconds, on this loop (in a
+    thread: it reads ``/proc``)."""
+
+    def __init__(self, take: Callable[[float], S | None], every: float) -> None:
+        self.take, self.every = take, every
+        self.samples: list[S] = []
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -663,7 +644,7 @@ class Sampler:
     async def _sample(self) -> None:
         began = time.monotonic()
         while True:
-            sample = sample_memory(self.pid, time.monotonic() - began)
+            sample = await asyncio.to_thread(self.take, time.monotonic() - began)
             if sample is not None:
                 self.samples.append(sample)
             await asyncio.sleep(self.every)
@@ -743,7 +724,9 @@ async def paced_run(
         run.bootstrap, topics, f"bench-{tag}", run.log_dir, run.batch, run.installed
     )
     tail = DecisionTail(run.bootstrap, topics)
-    sampler = Sampler(worker.process.proc.pid, sample_every or 1.0)
+    sampler = Sampler(
+        functools.partial(sample_memory, worker.process.proc.pid), sample_every or 1.0
+    )
     try:
         await worker.wait(
             lambda: worker.tail.assigned() >= set(range(PARTITIONS)), 120, "partitions assigned"
