@@ -74,8 +74,8 @@ async def test_a_record_over_its_budget_goes_to_review_and_the_pool_goes_on() ->
 
 
 async def test_a_process_that_dies_mid_record_is_contained(pool: DecidingPool) -> None:
-    # Seconds to decide (the max-size claim takes under 0.1 s since issue 16's second round,
-    # so it was decided before the kill), so the record is surely in a process at the kill.
+    # A record that takes seconds, so that it is still being decided when its process is
+    # killed (the max-size claim decides in under 0.1 s since issue 16's second round).
     heavy = json.dumps(crowded_claim(3, holds=3)).encode()
     task = asyncio.create_task(pool.judge(heavy, None))
     # Kill the process that took the record, once it has: pebble records the taker's pid
