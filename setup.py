@@ -1,7 +1,7 @@
 """The compiled engine (issue 16), opt-in. Everything else about the build is in pyproject.toml.
 
-``ONCOSCRUB_COMPILE=1`` compiles the pure engine with mypyc: every module under ``rules/`` (the
-decision step's modules were tried too: NOT_COMPILED says why they are left out). Without it
+``ONCOSCRUB_COMPILE=1`` compiles the pure engine with mypyc: every module under ``rules/`` and
+the decision step, ``worker/decide.py`` (NOT_COMPILED says what is left out, and why). Without it
 (``pip install -e .``, ``make wheel``, the Dockerfile) the build is pure Python, the fallback that
 runs anywhere. A compiled wheel still carries the .py files; the import system prefers the
 extension module beside each. tests/compiled proves that the compiled build decides the golden
@@ -33,12 +33,10 @@ NOT_COMPILED = {
     # needs a change there: `@mypy_extensions.mypyc_attr(native_class=False)` on the class
     # (mypy_extensions then a runtime dependency), or a _Pairs that holds its list.
     "worker/intake.py": "a class inheriting from list",
-    # Its Judgement crosses from the deciding pool's processes to the worker by pickle, and a
-    # frozen dataclass compiled as a native class cannot be unpickled (FrozenInstanceError:
-    # pickle restores the fields by setattr): every record then lost its pool process. The
-    # module is glue around the compiled engine; compiled it gained ~10% of the decision step.
-    "worker/decide.py": "its Judgement must pickle between processes",
 }
+# worker/decide.py is compiled; its Judgement lives in worker/judgement.py, which is not: a
+# frozen dataclass compiled as a native class cannot be unpickled (FrozenInstanceError: pickle
+# restores the fields by setattr), and every judgement crosses from a pool process by pickle.
 
 # -O1: the wheel builds in ~55 s instead of ~80 s at mypyc's default -O3 on two cores (the C of
 # the checks alone is ~180,000 lines), and bench/engine_throughput.py shows no difference between

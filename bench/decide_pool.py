@@ -30,8 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from rules.pack import current_pack
 from schemas.examples import crowded_claim, example_claim, max_size_claim
-from worker.decide import Judgement, Judging, judge
+from worker.decide import Judging, judge
 from worker.deciders import DecidingPool, PoolSpec
+from worker.judgement import Judgement
 from worker.topology import DEFAULT_MAX_DECISION_BYTES
 
 Items = Sequence[tuple[bytes, None]]

@@ -326,8 +326,19 @@ def _memory_line(label: str, samples: Sequence[MemorySample], value: str) -> str
     return (
         f"  {label}: first {values[0]:.1f}, min {min(values):.1f}, max {max(values):.1f}, "
         f"last {values[-1]:.1f} MiB; slope {slope_per_min(series):+.2f} MiB/min "
-        f"(second half {slope_per_min(half):+.2f} MiB/min)"
+        f"(second half {slope_per_min(half):+.2f} MiB/min); by quarter of the run: "
+        + ", ".join(f"mean {m:.1f} MiB, slope {s:+.2f}" for m, s in _quarters(series))
     )
+
+
+def _quarters(series: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Each quarter of the run's mean and slope (MiB/min): growth that levels off shows
+    as quarters whose means stop rising and whose slopes fall to noise around zero."""
+    end = series[-1][0] or 1.0
+    parts: list[list[tuple[float, float]]] = [[], [], [], []]
+    for t, v in series:
+        parts[min(3, int(4 * t / end))].append((t, v))
+    return [(sum(v for _, v in p) / len(p), slope_per_min(p)) for p in parts if p]
 
 
 # -- figures -------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from rules.outputs import finding as assembled_finding
 from rules.sources import SPECIFICATION, source
-from schemas.base import SHORT_TEXT_MAX, is_short_text
+from schemas.base import SHORT_TEXT_MAX
 from schemas.decision import Citation, Confidence, Correction, CorrectionAction, Finding, Severity
 
 
@@ -91,16 +92,11 @@ class Rule:
     ) -> Finding:
         nc = self.confidence is Confidence.NEEDS_CONFIRMATION
         suggestion = None if nc else suggested_correction
-        message = self.explain(message, suggestion)
-        # Validated (and refused, as any input would be) only when its text might not be valid:
-        # a pack's own text (a policy's description, a drug's name) reaches messages.
-        valid = is_short_text(message) and (suggestion is None or is_short_text(suggestion))
-        make = Finding.trusted if valid else Finding
-        return make(
+        return assembled_finding(
             rule_id=self.id,
             # NC never decides silently: it always sends the claim to a person.
             severity=Severity.ERROR if nc else (severity or self.severity),
-            message=message,
+            message=self.explain(message, suggestion),
             # A payer policy row's own document leads the findings it drives.
             citations=(*cite, *self.citations),
             confidence=self.confidence,

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from schemas.decision import ReasonCode, ReviewReason
 
-MAX_REASONS = 20
+MAX_REASONS = 20  # per decision: a review request names at most this many
 UNEXPECTED = "<unexpected field>"
 
 # A list of the claim -> how a person names one of its items (shown 1-based).

@@ -32,7 +32,8 @@ from schemas.decision import (
     RulePackRef,
 )
 from worker.audit.chain import ChainHead, sha256_hex
-from worker.decide import Decision, DecisionContext, Judgement, Judging, judge, link
+from worker.decide import Decision, DecisionContext, Judging, judge, link
+from worker.judgement import Judgement
 from worker.repartition import patient_key
 from worker.topology import Topology
 

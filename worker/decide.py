@@ -3,8 +3,9 @@
 Two halves, so that the CPU work can leave the event loop:
 
 * ``judge`` — read the bytes (bounded: ``worker.intake``), validate, run the rules, build
-  the decision's body and measure it. Its arguments and its ``Judgement`` pickle, so the
-  worker runs it in a process pool (``worker.deciders``). It never raises: any failure
+  the decision's body and measure it. Its arguments and its ``Judgement``
+  (``worker.judgement``) pickle, so the worker runs it in a process pool
+  (``worker.deciders``). It never raises: any failure
   deciding one record becomes that record's decision, with a reason;
 * ``link`` — the audit event, chained to the partition's head. Cheap and sequential.
 
@@ -37,6 +38,7 @@ from schemas.decision import (
 from schemas.errors import review_reasons
 from worker import intake, limits, record_headers
 from worker.audit.chain import GENESIS, ChainHead, sha256_hex
+from worker.judgement import Judgement
 from worker.topology import DEFAULT_MAX_DECISION_BYTES, Headers, OutRecord, Topology
 
 # How a valid claim is assessed: the engine alone, or (``worker.course_judge``) the engine
@@ -96,25 +98,6 @@ class DecisionContext:
     @property
     def judging(self) -> Judging:
         return Judging(self.max_claim_bytes, self.max_decision_bytes, self.pack)
-
-
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    """A record's decision before its audit event: what crosses back from a pool process."""
-
-    outcome: Outcome
-    claim_id: str | None
-    claim_version: int | None
-    reasons: tuple[ReasonCode, ...]
-    detail: str  # the first reason in words (a dead-letter header)
-    rule_ids: tuple[str, ...]
-    body: bytes
-    key: bytes | None  # the decision record's key
-    input_kept: bool  # the audit event carries the input (not when it was oversized)
-    pack_ref: RulePackRef
-    payer: str | None = None  # the payer id of a valid claim
-    severity: Severity | None = None  # the highest finding's
-    findings: tuple[tuple[str, Severity], ...] = ()  # (rule id, severity) of each finding
 
 
 @dataclass(frozen=True, slots=True)

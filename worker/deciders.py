@@ -37,8 +37,9 @@ import pebble
 
 from rules.pack import RulePack, current_pack, load_pack_dir
 from schemas.decision import ReasonCode, RulePackRef
-from worker.decide import Judgement, Judging, guarded, judge
+from worker.decide import Judging, guarded, judge
 from worker.ingest_judge import ClaimJudgement, judge_record
+from worker.judgement import Judgement
 from worker.logs import get_logger
 from worker.patient_judge import PatientItem, PatientJudged, PatientOptions, judge_patient
 from worker.repartition import SplitItem, by_patient, marked, split

@@ -36,7 +36,6 @@ from schemas.decision import (
 from worker import limits
 from worker.decide import (
     AssessFn,
-    Judgement,
     Judging,
     dead_letter,
     guarded,
@@ -53,6 +52,7 @@ from worker.ingest.record import (
     x12_claim_input,
 )
 from worker.ingest.sniff import InputFormat, sniff
+from worker.judgement import Judgement
 
 if TYPE_CHECKING:  # the X12 models load on the first 837, not at import (a worker of JSON
     # claims starts without them)

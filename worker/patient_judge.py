@@ -38,7 +38,7 @@ from schemas.decision import ReasonCode, ReviewRequest, ScrubbedClaim
 from schemas.mar import MarState
 from worker.audit.chain import ChainHead
 from worker.course_judge import CourseOutcome, decode, link_correction
-from worker.decide import AssessFn, Decision, Judgement, Judging, dead_letter, judge, link
+from worker.decide import AssessFn, Decision, Judging, dead_letter, judge, link
 from worker.ingest.mar_state import (
     add_mar,
     awaiting,
@@ -50,6 +50,7 @@ from worker.ingest.reasons import IngestError
 from worker.ingest.record import ClaimInput, IngestOptions, RecordFailure, claims_of_record
 from worker.ingest.sniff import InputFormat
 from worker.ingest_judge import ClaimJudgement, judge_claim, judge_record
+from worker.judgement import Judgement
 from worker.topology import Topology
 
 

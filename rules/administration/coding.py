@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from rules.administration.events import Event, Interval, Kind
 from rules.drug_catalogue import Family
+from rules.outputs import computed_line
 from rules.rule import Rule
-from schemas.base import is_short_text
 from schemas.decision import ComputedLine, Finding
 
 REPEAT_PUSH_MIN_GAP = timedelta(minutes=30)
@@ -96,12 +96,10 @@ class Coding:
         for e in evs:
             for r in e.rules:
                 cited[r.id] = None
-        # Every part comes from the pack or the validated claim; only the reason, which names
-        # drugs as a pack or the MAR calls them, might not be valid text: validated (and
-        # refused) as before when it might not be.
-        make = ComputedLine.trusted if is_short_text(reason) else ComputedLine
+        # Every part comes from the pack or the validated claim; the reason names drugs as a
+        # pack or the MAR calls them (``computed_line`` validates text that might not be valid).
         self.lines.append(
-            make(
+            computed_line(
                 code=code,
                 units=Decimal(units),
                 modifiers=modifiers,

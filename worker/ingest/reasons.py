@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.decision import ReasonCode, ReviewReason
-
-MAX_REASONS = 20
+from schemas.errors import MAX_REASONS
 
 # pydantic error types whose message states only the expectation (type, length, choices,
 # pattern), never the input. Any other type (a custom validator's ``value_error`` above
